@@ -1,0 +1,46 @@
+# auradb — PGXS build.
+#
+# make                 build auradb.so (warnings are errors)
+# make install         install into the server found by pg_config
+# make installcheck    run pg_regress, isolation and TAP tests against it
+#
+# AURA_DEBUG=1 builds with auradb's own invariant checks (AURA_CHECK) on.
+
+MODULE_big = auradb
+EXTENSION = auradb
+DATA = sql/auradb--0.1.sql
+PGFILEDESC = "auradb - log-structured table and index access methods"
+
+OBJS = \
+	src/auradb.o \
+	src/storage/aura_page.o \
+	src/storage/meta.o \
+	src/storage/rowmap.o \
+	src/storage/vlog.o \
+	src/storage/blob.o \
+	src/tableam/chain.o \
+	src/tableam/xmax.o \
+	src/tableam/aura_handler.o \
+	src/tableam/scan.o \
+	src/tableam/dml.o \
+	src/tableam/ddl.o \
+	src/tableam/index_build.o \
+	src/sql/aura_stats.o
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/auradb--%.sql,$(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=auradb
+ISOLATION = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test --load-extension=auradb
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wall -Werror
+ifdef AURA_DEBUG
+PG_CPPFLAGS += -DAURA_DEBUG
+endif
+SHLIB_LINK = -llz4
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,160 @@
+/*-------------------------------------------------------------------------
+ *
+ * aura_page.h
+ *	  On-disk page formats of an aura table.
+ *
+ * Every page of an aura relation is a standard PostgreSQL page (PageInit):
+ * page header, line pointers where the kind uses them, and a special area
+ * of type AuraPageOpaqueData saying what kind of page it is.  Standard pages
+ * give us data checksums, full-page-image hole compression and compact
+ * Generic WAL deltas.  docs/architecture.md describes every format byte by
+ * byte; this header is the code's side of that description.
+ *
+ * Rows are addressed by a logical rowid.  The executor and every index see
+ * a rowid as an ItemPointer: block = rowid / AURA_TIDS_PER_BLOCK and offset
+ * = rowid % AURA_TIDS_PER_BLOCK + 1.  AURA_TIDS_PER_BLOCK is
+ * MaxHeapTuplesPerPage because TID bitmaps and GIN reject larger offsets.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef AURA_PAGE_H
+#define AURA_PAGE_H
+
+#include "access/htup_details.h"
+#include "storage/bufpage.h"
+#include "storage/itemptr.h"
+#include "utils/relcache.h"
+
+/*
+ * AURA_CHECK is an invariant check that stays alive in debug builds
+ * (make AURA_DEBUG=1, which CI uses).  Debian's server is built without
+ * assertions, so Assert() would check nothing in our code.
+ */
+#ifdef AURA_DEBUG
+#define AURA_CHECK(cond) \
+	do { \
+		if (unlikely(!(cond))) \
+			elog(PANIC, "auradb invariant violated: %s (%s:%d)", \
+				 #cond, __FILE__, __LINE__); \
+	} while (0)
+#else
+#define AURA_CHECK(cond) ((void) 0)
+#endif
+
+/* Page kinds, stored in AuraPageOpaqueData.kind */
+#define AURA_PAGE_META		1	/* block 0 */
+#define AURA_PAGE_MAPDIR	2	/* array of map page block numbers */
+#define AURA_PAGE_MAP		3	/* array of AuraMapEntry */
+#define AURA_PAGE_HOT		4	/* slotted page of row versions */
+#define AURA_PAGE_BLOB		5	/* one chunk of a large value */
+#define AURA_PAGE_FREE		6	/* reusable */
+
+#define AURA_PAGE_ID		0xA0DB	/* identifies aura pages in dumps */
+
+typedef struct AuraPageOpaqueData
+{
+	uint16		kind;			/* AURA_PAGE_* */
+	uint16		page_id;		/* AURA_PAGE_ID */
+	uint32		aux;			/* kind-specific, see below */
+	uint32		aux2;			/* kind-specific, see below */
+	uint32		unused;
+} AuraPageOpaqueData;
+
+/*
+ * aux / aux2 by kind:
+ *	 MAPDIR: aux = index of the directory page (0, 1, ...)
+ *	 MAP:	 aux = map page number (first rowid / AURA_MAP_ENTRIES_PER_PAGE)
+ *	 BLOB:	 aux = block of the blob's first page, aux2 = chunk number
+ */
+
+typedef AuraPageOpaqueData *AuraPageOpaque;
+
+#define AuraPageGetOpaque(page) \
+	((AuraPageOpaque) PageGetSpecialPointer(page))
+
+#define AuraPageGetKind(page) \
+	(PageIsNew(page) ? 0 : AuraPageGetOpaque(page)->kind)
+
+/* Usable bytes between the page header and the special area */
+#define AURA_PAGE_CONTENT_SIZE \
+	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(AuraPageOpaqueData)))
+
+#define AuraPageGetContents(page) \
+	((char *) (page) + MAXALIGN(SizeOfPageHeaderData))
+
+/*
+ * Row map entry: where the newest version of a rowid is.  A map page is an
+ * array of these; an unused entry has block == InvalidBlockNumber.
+ */
+typedef struct AuraMapEntry
+{
+	BlockNumber block;			/* hot page holding the newest version */
+	OffsetNumber offset;		/* line pointer on that page */
+	uint16		flags;			/* reserved, zero */
+} AuraMapEntry;
+
+#define AURA_MAP_ENTRIES_PER_PAGE \
+	((uint32) (AURA_PAGE_CONTENT_SIZE / sizeof(AuraMapEntry)))
+
+/* A directory page is an array of map page block numbers */
+#define AURA_DIR_ENTRIES_PER_PAGE \
+	((uint32) (AURA_PAGE_CONTENT_SIZE / sizeof(BlockNumber)))
+
+/*
+ * Header of every row version stored on a hot page.  The version's
+ * HeapTupleHeaderData follows at the next MAXALIGN boundary.
+ *
+ * Versions of one rowid form a chain newest -> oldest: the map entry points
+ * at the newest, each version's prev at the next older one.
+ */
+typedef struct AuraVersionHeader
+{
+	uint64		rowid;			/* the row this version belongs to */
+	BlockNumber prev_block;		/* older version, or InvalidBlockNumber */
+	OffsetNumber prev_offset;
+	uint16		flags;			/* AURA_VF_* */
+} AuraVersionHeader;
+
+/*
+ * AURA_VF_UPDATED: an UPDATE replaced this version (its xmax is the
+ * updater).  If t_ctid equals the version's own TID the successor has the
+ * same rowid, otherwise t_ctid is the successor's rowid.  Without the flag a
+ * non-lock-only xmax means the row was deleted.
+ */
+#define AURA_VF_UPDATED		0x0001
+
+#define AURA_VERSION_HDRSZ	MAXALIGN(sizeof(AuraVersionHeader))
+
+#define AuraVersionGetTuple(vh) \
+	((HeapTupleHeader) ((char *) (vh) + AURA_VERSION_HDRSZ))
+
+/* Logical TIDs */
+#define AURA_TIDS_PER_BLOCK		MaxHeapTuplesPerPage
+#define AURA_MAX_ROWID			((uint64) MaxBlockNumber * AURA_TIDS_PER_BLOCK)
+
+static inline void
+aura_rowid_to_tid(uint64 rowid, ItemPointer tid)
+{
+	ItemPointerSet(tid, (BlockNumber) (rowid / AURA_TIDS_PER_BLOCK),
+				   (OffsetNumber) (rowid % AURA_TIDS_PER_BLOCK + 1));
+}
+
+/* Returns false when the TID cannot be an aura rowid */
+static inline bool
+aura_tid_to_rowid(ItemPointer tid, uint64 *rowid)
+{
+	OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(tid);
+
+	if (off < 1 || off > AURA_TIDS_PER_BLOCK ||
+		ItemPointerGetBlockNumberNoCheck(tid) == InvalidBlockNumber)
+		return false;
+	*rowid = (uint64) ItemPointerGetBlockNumberNoCheck(tid) * AURA_TIDS_PER_BLOCK
+		+ (off - 1);
+	return true;
+}
+
+extern void aura_page_init(Page page, uint16 kind, uint32 aux, uint32 aux2);
+extern void aura_page_check_kind(Relation rel, BlockNumber blkno, Page page,
+								 uint16 kind);
+
+#endif							/* AURA_PAGE_H */

@@ -1,0 +1,191 @@
+/*-------------------------------------------------------------------------
+ *
+ * meta.c
+ *	  The meta page of an aura table: creation, rowid allocation, and the
+ *	  backend-local relation cache.
+ *
+ * Rowids are handed out in batches: a backend takes AURA_ROWID_BATCH rowids
+ * from the meta page at a time (one Generic WAL record) and uses them for
+ * its next inserts.  Rowids of a batch that are never used stay holes in the
+ * rowid space: their map entries remain unused, which every reader treats as
+ * "no row".  So the meta page is written once per batch, not once per row.
+ *
+ * Lock order: the meta page is locked alone, or first (before directory and
+ * map pages while the row map grows).  No hot page is ever locked while the
+ * meta page is.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/generic_xlog.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "storage/meta.h"
+#include "utils/memutils.h"
+
+#define AURA_ROWID_BATCH	64
+
+AuraRelCache *
+aura_relcache(Relation rel)
+{
+	AuraRelCache *cache = (AuraRelCache *) rel->rd_amcache;
+
+	if (cache == NULL || !RelFileNodeEquals(cache->node, rel->rd_node))
+	{
+		uint32		nmap = 64;
+
+		if (cache)
+			pfree(cache);
+		cache = MemoryContextAlloc(CacheMemoryContext,
+								   offsetof(AuraRelCache, map) +
+								   nmap * sizeof(BlockNumber));
+		cache->node = rel->rd_node;
+		cache->batch_next = cache->batch_end = 0;
+		cache->nmap = nmap;
+		memset(cache->map, 0xFF, nmap * sizeof(BlockNumber));
+		rel->rd_amcache = cache;
+	}
+	return cache;
+}
+
+void
+aura_relcache_reset(Relation rel)
+{
+	if (rel->rd_amcache)
+		pfree(rel->rd_amcache);
+	rel->rd_amcache = NULL;
+}
+
+/*
+ * Create the meta page if the relation has no blocks yet.
+ */
+void
+aura_meta_ensure(Relation rel)
+{
+	Buffer		buf;
+	GenericXLogState *state;
+	Page		page;
+	AuraMetaData *meta;
+
+	if (RelationGetNumberOfBlocks(rel) > 0)
+		return;
+
+	LockRelationForExtension(rel, ExclusiveLock);
+	if (RelationGetNumberOfBlocks(rel) > 0)
+	{
+		UnlockRelationForExtension(rel, ExclusiveLock);
+		return;
+	}
+	buf = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	UnlockRelationForExtension(rel, ExclusiveLock);
+
+	if (BufferGetBlockNumber(buf) != AURA_META_BLOCK)
+		elog(ERROR, "aura meta page of \"%s\" created at block %u",
+			 RelationGetRelationName(rel), BufferGetBlockNumber(buf));
+
+	state = GenericXLogStart(rel);
+	page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
+	aura_page_init(page, AURA_PAGE_META, 0, 0);
+	meta = AuraPageGetMeta(page);
+	memset(meta, 0, sizeof(AuraMetaData));
+	meta->magic = AURA_MAGIC;
+	meta->version = AURA_FORMAT_VERSION;
+	meta->next_rowid = 0;
+	meta->ndirs = 0;
+	((PageHeader) page)->pd_lower =
+		(char *) meta + sizeof(AuraMetaData) - (char *) page;
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Return the meta page, locked in the given mode, or InvalidBuffer if the
+ * relation is still empty (no meta page yet).
+ */
+Buffer
+aura_meta_read(Relation rel, int lockmode)
+{
+	Buffer		buf;
+	Page		page;
+	AuraMetaData *meta;
+
+	if (RelationGetNumberOfBlocks(rel) == 0)
+		return InvalidBuffer;
+
+	buf = ReadBuffer(rel, AURA_META_BLOCK);
+	LockBuffer(buf, lockmode);
+	page = BufferGetPage(buf);
+	aura_page_check_kind(rel, AURA_META_BLOCK, page, AURA_PAGE_META);
+	meta = AuraPageGetMeta(page);
+	if (meta->magic != AURA_MAGIC || meta->version != AURA_FORMAT_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("aura table \"%s\" has an unknown format (magic %08x, version %u)",
+						RelationGetRelationName(rel), meta->magic,
+						meta->version)));
+	return buf;
+}
+
+/* Rowids [0, result) may exist */
+uint64
+aura_meta_next_rowid(Relation rel)
+{
+	Buffer		buf = aura_meta_read(rel, BUFFER_LOCK_SHARE);
+	uint64		next;
+
+	if (!BufferIsValid(buf))
+		return 0;
+	next = AuraPageGetMeta(BufferGetPage(buf))->next_rowid;
+	UnlockReleaseBuffer(buf);
+	return next;
+}
+
+/*
+ * Allocate up to nwanted consecutive rowids; returns the first and sets
+ * *ngot (>= 1).  Serves from the backend's batch, refilling it from the
+ * meta page when empty.
+ */
+uint64
+aura_allocate_rowids(Relation rel, uint32 nwanted, uint32 *ngot)
+{
+	AuraRelCache *cache = aura_relcache(rel);
+	uint64		first;
+
+	if (cache->batch_next >= cache->batch_end)
+	{
+		uint32		batch = Max(nwanted, AURA_ROWID_BATCH);
+		Buffer		buf;
+		GenericXLogState *state;
+		AuraMetaData *meta;
+
+		aura_meta_ensure(rel);
+		buf = aura_meta_read(rel, BUFFER_LOCK_EXCLUSIVE);
+		state = GenericXLogStart(rel);
+		meta = AuraPageGetMeta(GenericXLogRegisterBuffer(state, buf, 0));
+		if (meta->next_rowid + batch > AURA_MAX_ROWID)
+		{
+			GenericXLogAbort(state);
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("aura table \"%s\" has no rowids left",
+							RelationGetRelationName(rel)),
+					 errhint("Rewrite the table with VACUUM FULL.")));
+		}
+		first = meta->next_rowid;
+		meta->next_rowid += batch;
+		GenericXLogFinish(state);
+		UnlockReleaseBuffer(buf);
+
+		/* the meta read may have invalidated nothing, but re-fetch anyway */
+		cache = aura_relcache(rel);
+		cache->batch_next = first;
+		cache->batch_end = first + batch;
+	}
+
+	first = cache->batch_next;
+	*ngot = (uint32) Min((uint64) nwanted, cache->batch_end - first);
+	cache->batch_next += *ngot;
+	return first;
+}

@@ -1,0 +1,315 @@
+/*-------------------------------------------------------------------------
+ *
+ * chain.c
+ *	  Walking the version chain of a rowid and choosing the version a
+ *	  caller sees.
+ *
+ * The map entry of a rowid points at its newest version; each version's
+ * prev pointer leads to the next older one.  Every version carries a real
+ * HeapTupleHeaderData, so PostgreSQL's own visibility routines decide what a
+ * snapshot sees: the first version (newest first) that satisfies the
+ * snapshot is the row as the snapshot sees it.  At most one version of a
+ * chain satisfies an MVCC snapshot, because each version's xmax is its
+ * successor's xmin.
+ *
+ * Locking: a cursor holds a pin and a lock (share or exclusive) on the page
+ * of the version it is at, and drops both when it moves to another page.
+ * It never holds two buffer locks.  A version found visible stays usable
+ * after the lock is released while its page stays pinned, because versions
+ * never move on a hot page.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/xact.h"
+#include "access/transam.h"
+#include "executor/tuptable.h"
+#include "storage/predicate.h"
+#include "storage/procarray.h"
+#include "storage/rowmap.h"
+#include "storage/vlog.h"
+#include "tableam/aura_tableam.h"
+#include "utils/snapmgr.h"
+
+static void
+chain_load(AuraChainCursor *cur)
+{
+	Page		page = BufferGetPage(cur->buf);
+	ItemId		lp;
+
+	aura_page_check_kind(cur->rel, cur->block, page, AURA_PAGE_HOT);
+	cur->vh = vlog_get_version(page, cur->offset);
+	if (cur->vh->rowid != cur->rowid)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("version at (%u,%u) of aura table \"%s\" belongs to rowid %llu, not %llu",
+						cur->block, cur->offset,
+						RelationGetRelationName(cur->rel),
+						(unsigned long long) cur->vh->rowid,
+						(unsigned long long) cur->rowid)));
+	lp = PageGetItemId(page, cur->offset);
+	cur->tuple.t_data = AuraVersionGetTuple(cur->vh);
+	cur->tuple.t_len = ItemIdGetLength(lp) - AURA_VERSION_HDRSZ;
+	aura_rowid_to_tid(cur->rowid, &cur->tuple.t_self);
+	cur->tuple.t_tableOid = RelationGetRelid(cur->rel);
+}
+
+/*
+ * Position the cursor at the newest version of rowid.  If *keep is a pinned
+ * buffer of the right page its pin is taken over (and *keep cleared).
+ * Returns false, holding nothing, if the rowid has no version.
+ */
+bool
+chain_first(AuraChainCursor *cur, Relation rel, uint64 rowid, int lockmode,
+			Buffer *keep)
+{
+	AuraMapEntry entry;
+
+	if (!rowmap_lookup(rel, rowid, &entry))
+		return false;
+	chain_start_at(cur, rel, rowid, &entry, lockmode, keep);
+	return true;
+}
+
+/*
+ * Like chain_first, starting from a map entry the caller copied.  Only
+ * valid for readers with an MVCC snapshot: every version such a snapshot
+ * can see was appended before the snapshot was taken, hence before the
+ * copy, so a copy that has gone stale since only misses versions the
+ * snapshot could not see anyway.
+ */
+void
+chain_start_at(AuraChainCursor *cur, Relation rel, uint64 rowid,
+			   const AuraMapEntry *e, int lockmode, Buffer *keep)
+{
+	AuraMapEntry entry = *e;
+
+	cur->rel = rel;
+	cur->rowid = rowid;
+	cur->lockmode = lockmode;
+	cur->block = entry.block;
+	cur->offset = entry.offset;
+	if (keep && BufferIsValid(*keep) &&
+		BufferGetBlockNumber(*keep) == entry.block)
+	{
+		cur->buf = *keep;
+		*keep = InvalidBuffer;
+	}
+	else
+		cur->buf = ReadBuffer(rel, entry.block);
+	LockBuffer(cur->buf, lockmode);
+	chain_load(cur);
+}
+
+/*
+ * Move to the next older version.  Returns false at the end of the chain,
+ * leaving the cursor where it was (still locked).
+ */
+bool
+chain_next(AuraChainCursor *cur)
+{
+	BlockNumber prev_block = cur->vh->prev_block;
+	OffsetNumber prev_offset = cur->vh->prev_offset;
+
+	if (prev_block == InvalidBlockNumber)
+		return false;
+	if (prev_block != cur->block)
+	{
+		UnlockReleaseBuffer(cur->buf);
+		cur->buf = ReadBuffer(cur->rel, prev_block);
+		LockBuffer(cur->buf, cur->lockmode);
+	}
+	cur->block = prev_block;
+	cur->offset = prev_offset;
+	chain_load(cur);
+	return true;
+}
+
+/*
+ * Release the cursor's lock.  With keep, the pin moves to *keep (replacing
+ * whatever pin *keep held); otherwise it is dropped too.
+ */
+void
+chain_end(AuraChainCursor *cur, Buffer *keep)
+{
+	LockBuffer(cur->buf, BUFFER_LOCK_UNLOCK);
+	if (keep)
+	{
+		if (BufferIsValid(*keep))
+			ReleaseBuffer(*keep);
+		*keep = cur->buf;
+	}
+	else
+		ReleaseBuffer(cur->buf);
+	cur->buf = InvalidBuffer;
+}
+
+/* Fate of a version's inserting transaction, from hint bits or the clog */
+AuraXminState
+aura_xmin_state(HeapTupleHeader tup)
+{
+	TransactionId xmin;
+
+	if (HeapTupleHeaderXminCommitted(tup))
+		return AURA_XMIN_COMMITTED;
+	if (HeapTupleHeaderXminInvalid(tup))
+		return AURA_XMIN_ABORTED;
+	xmin = HeapTupleHeaderGetRawXmin(tup);
+	if (!TransactionIdIsValid(xmin))
+		return AURA_XMIN_ABORTED;	/* super-deleted speculative insertion */
+	if (!TransactionIdIsNormal(xmin))
+		return AURA_XMIN_COMMITTED; /* bootstrap or frozen */
+	if (TransactionIdIsCurrentTransactionId(xmin))
+		return AURA_XMIN_MINE;
+	if (TransactionIdIsInProgress(xmin))
+		return AURA_XMIN_IN_PROGRESS;
+	if (TransactionIdDidCommit(xmin))
+		return AURA_XMIN_COMMITTED;
+	return AURA_XMIN_ABORTED;
+}
+
+/*
+ * Find the version of rowid that satisfies snapshot, starting from a copied
+ * map entry if given (MVCC snapshots only, see chain_start_at) or from the
+ * row map.  On success *result
+ * points into a page that stays pinned in *keep.  If all_dead is given it
+ * is set to whether every version of the row is dead to every transaction
+ * (the index entry pointing here can be killed).
+ *
+ * Like heap, this registers serializable conflicts for every version looked
+ * at and a predicate lock on the one returned.
+ */
+bool
+chain_find_visible(Relation rel, uint64 rowid, const AuraMapEntry *entry,
+				   Snapshot snapshot, Buffer *keep, HeapTuple result,
+				   bool *all_dead)
+{
+	AuraChainCursor cur;
+	GlobalVisState *vistest = NULL;
+
+	AURA_CHECK(keep != NULL);
+	if (all_dead)
+	{
+		*all_dead = true;
+		vistest = GlobalVisTestFor(rel);
+	}
+	if (entry)
+		chain_start_at(&cur, rel, rowid, entry, BUFFER_LOCK_SHARE, keep);
+	else if (!chain_first(&cur, rel, rowid, BUFFER_LOCK_SHARE, keep))
+		return false;
+	do
+	{
+		bool		valid;
+
+		valid = HeapTupleSatisfiesVisibility(&cur.tuple, snapshot, cur.buf);
+		HeapCheckForSerializableConflictOut(valid, rel, &cur.tuple, cur.buf,
+											snapshot);
+		if (valid)
+		{
+			PredicateLockTID(rel, &cur.tuple.t_self, snapshot,
+							 HeapTupleHeaderGetXmin(cur.tuple.t_data));
+			*result = cur.tuple;
+			chain_end(&cur, keep);
+			if (all_dead)
+				*all_dead = false;
+			return true;
+		}
+		if (all_dead && *all_dead &&
+			!HeapTupleIsSurelyDead(&cur.tuple, vistest))
+			*all_dead = false;
+	} while (chain_next(&cur));
+	chain_end(&cur, keep);
+	return false;
+}
+
+/*
+ * Find the newest version of rowid whose inserter committed or is the
+ * current transaction: the row as a writer would find it, ignoring versions
+ * of aborted or still running updates.  *result stays pinned in *keep.
+ */
+bool
+chain_find_latest(Relation rel, uint64 rowid, Buffer *keep, HeapTuple result)
+{
+	AuraChainCursor cur;
+
+	if (!chain_first(&cur, rel, rowid, BUFFER_LOCK_SHARE, keep))
+		return false;
+	do
+	{
+		AuraXminState st = aura_xmin_state(cur.tuple.t_data);
+
+		if (st == AURA_XMIN_COMMITTED || st == AURA_XMIN_MINE)
+		{
+			*result = cur.tuple;
+			chain_end(&cur, keep);
+			return true;
+		}
+	} while (chain_next(&cur));
+	chain_end(&cur, keep);
+	return false;
+}
+
+/*
+ * Point every blob reference of a (copied) tuple at the table itself: the
+ * TOAST pointers stored in versions may carry the OID the table had when
+ * the row was written (rewrites create new OIDs).
+ */
+void
+aura_patch_toast_pointers(Relation rel, HeapTuple tuple)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			natts = Min(HeapTupleHeaderGetNatts(tuple->t_data), desc->natts);
+	Datum	   *values = palloc(natts * sizeof(Datum));
+	bool	   *isnull = palloc(natts * sizeof(bool));
+	Oid			relid = RelationGetRelid(rel);
+	int			i;
+
+	heap_deform_tuple(tuple, desc, values, isnull);
+	for (i = 0; i < natts; i++)
+	{
+		struct varlena *v;
+		varatt_external ptr;
+
+		if (isnull[i] || TupleDescAttr(desc, i)->attlen != -1)
+			continue;
+		v = (struct varlena *) DatumGetPointer(values[i]);
+		if (!VARATT_IS_EXTERNAL_ONDISK(v))
+			continue;
+		memcpy(&ptr, VARDATA_EXTERNAL(v), sizeof(ptr));
+		ptr.va_toastrelid = relid;
+		memcpy(VARDATA_EXTERNAL(v), &ptr, sizeof(ptr));
+	}
+	pfree(values);
+	pfree(isnull);
+}
+
+/*
+ * Put a version into a slot.  Rows without blob references are handed over
+ * in place (the slot pins the page); rows with blob references are copied
+ * so their TOAST pointers can be patched.
+ */
+void
+aura_store_tuple(Relation rel, HeapTuple tuple, Buffer buf,
+				 TupleTableSlot *slot)
+{
+	if (HeapTupleHasExternal(tuple))
+	{
+		HeapTuple	copy = heap_copytuple(tuple);
+
+		aura_patch_toast_pointers(rel, copy);
+		ExecForceStoreHeapTuple(copy, slot, true);
+		slot->tts_tid = tuple->t_self;
+	}
+	else
+	{
+		/* the slot must own the HeapTupleData, ours may be on the stack */
+		BufferHeapTupleTableSlot *bslot = (BufferHeapTupleTableSlot *) slot;
+
+		AURA_CHECK(TTS_IS_BUFFERTUPLE(slot));
+		bslot->base.tupdata = *tuple;
+		ExecStoreBufferHeapTuple(&bslot->base.tupdata, slot, buf);
+	}
+	slot->tts_tableOid = RelationGetRelid(rel);
+}

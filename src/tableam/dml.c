@@ -1,0 +1,825 @@
+/*-------------------------------------------------------------------------
+ *
+ * dml.c
+ *	  INSERT, UPDATE, DELETE, row locks and speculative insertion on aura
+ *	  tables.
+ *
+ * Insert: a version is appended to the backend's target hot page and the
+ * rowid's map entry is pointed at it in the same Generic WAL record (hot
+ * page and map page), so a crash leaves either both or neither.
+ *
+ * Update/delete/lock: the version to act on is found (see
+ * modify_find_target), its page locked exclusively, HeapTupleSatisfiesUpdate
+ * consulted, conflicting transactions waited for (holding the heavyweight
+ * tuple lock meanwhile, as heap does, so waiters queue fairly), and the new
+ * xmax written (one record).  An update then appends the new version:
+ *	- with the same rowid (prev = the old newest version, map repointed,
+ *	  update_indexes = false) when no indexed column changed, or
+ *	- under a new rowid (old version's t_ctid = new rowid's TID,
+ *	  update_indexes = true) otherwise.
+ * The two records need not be atomic together: until the updating
+ * transaction commits its xmax is "in progress" or, after a crash,
+ * "aborted", and either way the old version is what others see.
+ *
+ * Lock order: one hot page, then map page (insert); a hot page may be held
+ * while the meta page is locked to allocate a rowid (update with index
+ * changes) -- nothing that holds the meta page ever waits for a hot page.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/detoast.h"
+#include "access/generic_xlog.h"
+#include "access/heapam.h"
+#include "access/heaptoast.h"
+#include "access/multixact.h"
+#include "access/xact.h"
+#include "catalog/catalog.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
+#include "executor/tuptable.h"
+#include "nodes/bitmapset.h"
+#include "pgstat.h"
+#include "storage/blob.h"
+#include "storage/lmgr.h"
+#include "storage/meta.h"
+#include "storage/predicate.h"
+#include "storage/rowmap.h"
+#include "storage/vlog.h"
+#include "tableam/aura_tableam.h"
+#include "utils/datum.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+
+typedef enum AuraModifyOp
+{
+	AURA_OP_LOCK,
+	AURA_OP_DELETE,
+	AURA_OP_UPDATE
+} AuraModifyOp;
+
+/* What an update changes, decided against the version it replaces */
+typedef struct AuraUpdateCheck
+{
+	TupleTableSlot *newslot;
+	Bitmapset  *index_attrs;	/* attributes any index depends on */
+	Bitmapset  *key_attrs;		/* attributes of unique/FK-usable indexes */
+	bool		force_new_rowid;	/* see update_needs_new_rowid_always */
+	bool		index_changed;
+	bool		key_changed;
+} AuraUpdateCheck;
+
+/*
+ * Move large or external values of a tuple into blobs so that the stored
+ * row stays small, and fetch values that are TOAST pointers of other
+ * relations (or of this one: a blob is never shared by two versions).
+ */
+HeapTuple
+aura_move_values_to_blobs(Relation rel, HeapTuple tuple)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			natts = desc->natts;
+	Datum	   *values = palloc(natts * sizeof(Datum));
+	bool	   *isnull = palloc(natts * sizeof(bool));
+	bool	   *moved = palloc0(natts * sizeof(bool));
+	HeapTuple	result;
+	int			i;
+
+	heap_deform_tuple(tuple, desc, values, isnull);
+
+	for (i = 0; i < natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (isnull[i] || att->attlen != -1)
+			continue;
+		if (VARATT_IS_EXTERNAL(DatumGetPointer(values[i])))
+			values[i] = PointerGetDatum(detoast_external_attr((struct varlena *)
+															  DatumGetPointer(values[i])));
+	}
+
+	for (;;)
+	{
+		Size		size = SizeofHeapTupleHeader + BITMAPLEN(natts) +
+		heap_compute_data_size(desc, values, isnull);
+		int			biggest = -1;
+		Size		biggest_size = AURA_BLOB_MIN_VALUE;
+
+		if (MAXALIGN(size) <= AURA_TUPLE_THRESHOLD)
+			break;
+		for (i = 0; i < natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+			Size		vsize;
+
+			if (isnull[i] || att->attlen != -1 || moved[i] ||
+				att->attstorage == TYPSTORAGE_PLAIN)
+				continue;
+			vsize = VARSIZE_ANY(DatumGetPointer(values[i]));
+			if (vsize > biggest_size)
+			{
+				biggest = i;
+				biggest_size = vsize;
+			}
+		}
+		if (biggest < 0)
+			break;
+		values[biggest] = PointerGetDatum(blob_store(rel,
+													 (struct varlena *) DatumGetPointer(values[biggest]),
+													 TupleDescAttr(desc, biggest)->attstorage != TYPSTORAGE_EXTERNAL));
+		moved[biggest] = true;
+	}
+
+	result = heap_form_tuple(desc, values, isnull);
+	result->t_self = tuple->t_self;
+	result->t_tableOid = tuple->t_tableOid;
+	pfree(values);
+	pfree(isnull);
+	pfree(moved);
+	return result;
+}
+
+/*
+ * Make a tuple ready to be stored as a new version: values moved to blobs
+ * as needed, transaction fields set as heap_prepare_insert sets them.
+ * Returns the tuple to store (the given one, modified, or a new one).
+ */
+HeapTuple
+aura_prepare_tuple(Relation rel, HeapTuple tuple, TransactionId xid,
+				   CommandId cid, int options)
+{
+	if (HeapTupleHasExternal(tuple) || tuple->t_len > AURA_TUPLE_THRESHOLD)
+		tuple = aura_move_values_to_blobs(rel, tuple);
+
+	if (tuple->t_len > AURA_MAX_TUPLE_SIZE)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("row is too big: size %zu, maximum size %zu",
+						(size_t) tuple->t_len, (size_t) AURA_MAX_TUPLE_SIZE)));
+
+	tuple->t_data->t_infomask &= ~(HEAP_XACT_MASK);
+	tuple->t_data->t_infomask2 &= ~(HEAP2_XACT_MASK);
+	tuple->t_data->t_infomask |= HEAP_XMAX_INVALID;
+	HeapTupleHeaderSetXmin(tuple->t_data, xid);
+	if (options & HEAP_INSERT_FROZEN)
+		HeapTupleHeaderSetXminFrozen(tuple->t_data);
+	HeapTupleHeaderSetCmin(tuple->t_data, cid);
+	HeapTupleHeaderSetXmax(tuple->t_data, 0);
+	tuple->t_tableOid = RelationGetRelid(rel);
+	return tuple;
+}
+
+/*
+ * Store a prepared version of rowid and point the map at it.  t_ctid and
+ * t_self must already be set.  With same_rowid the version is chained in
+ * front of the current newest version; otherwise the rowid must be new.
+ */
+void
+aura_store_version(Relation rel, uint64 rowid, HeapTuple tuple,
+				   bool same_rowid)
+{
+	Size		needed = MAXALIGN(AURA_VERSION_HDRSZ + tuple->t_len);
+	Buffer		hotbuf;
+	Buffer		mapbuf;
+	bool		isnew;
+	GenericXLogState *state;
+	Page		hotpage;
+	AuraMapEntry *entry;
+	OffsetNumber offnum;
+
+	/* make sure the map page exists before any page is locked */
+	(void) rowmap_page_block(rel, RowidGetMapPageNo(rowid), true);
+
+	hotbuf = vlog_target_page(rel, needed, NULL);
+	isnew = PageIsNew(BufferGetPage(hotbuf));
+	mapbuf = rowmap_lock_page(rel, rowid, BUFFER_LOCK_EXCLUSIVE, true);
+
+	state = GenericXLogStart(rel);
+	hotpage = GenericXLogRegisterBuffer(state, hotbuf,
+										isnew ? GENERIC_XLOG_FULL_IMAGE : 0);
+	if (isnew)
+		aura_page_init(hotpage, AURA_PAGE_HOT, 0, 0);
+	entry = rowmap_page_entry(GenericXLogRegisterBuffer(state, mapbuf, 0),
+							  rowid);
+	AURA_CHECK(same_rowid == (entry->block != InvalidBlockNumber));
+	offnum = vlog_add_version(rel, hotpage, rowid,
+							  same_rowid ? entry->block : InvalidBlockNumber,
+							  same_rowid ? entry->offset : InvalidOffsetNumber,
+							  tuple);
+	entry->block = BufferGetBlockNumber(hotbuf);
+	entry->offset = offnum;
+	entry->flags = 0;
+	GenericXLogFinish(state);
+
+	UnlockReleaseBuffer(mapbuf);
+	UnlockReleaseBuffer(hotbuf);
+}
+
+static void
+insert_one(Relation rel, TupleTableSlot *slot, CommandId cid, int options,
+		   bool speculative, uint32 specToken)
+{
+	TransactionId xid = GetCurrentTransactionId();
+	bool		shouldFree;
+	HeapTuple	orig = ExecFetchSlotHeapTuple(slot, true, &shouldFree);
+	HeapTuple	tuple;
+	uint64		rowid;
+	uint32		ngot;
+
+	tuple = aura_prepare_tuple(rel, orig, xid, cid, options);
+	rowid = aura_allocate_rowids(rel, 1, &ngot);
+	aura_rowid_to_tid(rowid, &tuple->t_self);
+	if (speculative)
+		HeapTupleHeaderSetSpeculativeToken(tuple->t_data, specToken);
+	else
+		tuple->t_data->t_ctid = tuple->t_self;
+
+	CheckForSerializableConflictIn(rel, NULL, InvalidBlockNumber);
+	aura_store_version(rel, rowid, tuple, false);
+
+	slot->tts_tableOid = RelationGetRelid(rel);
+	slot->tts_tid = tuple->t_self;
+	orig->t_self = tuple->t_self;
+	pgstat_count_heap_insert(rel, 1);
+
+	if (tuple != orig)
+		heap_freetuple(tuple);
+	if (shouldFree)
+		heap_freetuple(orig);
+}
+
+void
+aura_tuple_insert(Relation rel, TupleTableSlot *slot, CommandId cid,
+				  int options, BulkInsertState bistate)
+{
+	insert_one(rel, slot, cid, options, false, 0);
+}
+
+void
+aura_tuple_insert_speculative(Relation rel, TupleTableSlot *slot,
+							  CommandId cid, int options,
+							  BulkInsertState bistate, uint32 specToken)
+{
+	insert_one(rel, slot, cid, options, true, specToken);
+}
+
+/*
+ * Finish a speculative insertion: confirm it (t_ctid becomes the row's own
+ * TID) or kill it (xmin becomes invalid: dead to everyone at once, so
+ * waiters on the speculative token see no conflict).
+ */
+void
+aura_tuple_complete_speculative(Relation rel, TupleTableSlot *slot,
+								uint32 specToken, bool succeeded)
+{
+	uint64		rowid;
+	AuraChainCursor cur;
+	GenericXLogState *state;
+	Page		page;
+	HeapTupleHeader tup;
+
+	if (!aura_tid_to_rowid(&slot->tts_tid, &rowid) ||
+		!chain_first(&cur, rel, rowid, BUFFER_LOCK_EXCLUSIVE, NULL))
+		elog(ERROR, "speculatively inserted row of \"%s\" not found",
+			 RelationGetRelationName(rel));
+	if (!HeapTupleHeaderIsSpeculative(cur.tuple.t_data))
+		elog(ERROR, "row of \"%s\" is not a speculative insertion",
+			 RelationGetRelationName(rel));
+
+	state = GenericXLogStart(rel);
+	page = GenericXLogRegisterBuffer(state, cur.buf, 0);
+	tup = AuraVersionGetTuple(vlog_get_version(page, cur.offset));
+	if (!succeeded)
+	{
+		tup->t_infomask &= ~(HEAP_XMAX_BITS | HEAP_MOVED);
+		tup->t_infomask2 &= ~HEAP_KEYS_UPDATED;
+		HeapTupleHeaderSetXmin(tup, InvalidTransactionId);
+	}
+	tup->t_ctid = cur.tuple.t_self;
+	GenericXLogFinish(state);
+	chain_end(&cur, NULL);
+}
+
+void
+aura_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
+				  CommandId cid, int options, BulkInsertState bistate)
+{
+	TransactionId xid = GetCurrentTransactionId();
+	HeapTuple  *tuples = palloc(nslots * sizeof(HeapTuple));
+	int			i;
+
+	for (i = 0; i < nslots; i++)
+	{
+		HeapTuple	orig = ExecFetchSlotHeapTuple(slots[i], true, NULL);
+
+		tuples[i] = aura_prepare_tuple(rel, orig, xid, cid, options);
+	}
+
+	CheckForSerializableConflictIn(rel, NULL, InvalidBlockNumber);
+
+	i = 0;
+	while (i < nslots)
+	{
+		uint32		ngot;
+		uint64		base = aura_allocate_rowids(rel, nslots - i, &ngot);
+		int			end = i + ngot;
+		int			first = i;
+
+		while (i < end)
+		{
+			uint64		rowid = base + (i - first);
+			uint64		mapno = RowidGetMapPageNo(rowid);
+			Buffer		hotbuf;
+			Buffer		mapbuf;
+			bool		isnew;
+			GenericXLogState *state;
+			Page		hotpage;
+			Page		mappage;
+
+			(void) rowmap_page_block(rel, mapno, true);
+			hotbuf = vlog_target_page(rel,
+									  MAXALIGN(AURA_VERSION_HDRSZ + tuples[i]->t_len),
+									  bistate);
+			isnew = PageIsNew(BufferGetPage(hotbuf));
+			mapbuf = rowmap_lock_page(rel, rowid, BUFFER_LOCK_EXCLUSIVE, true);
+
+			state = GenericXLogStart(rel);
+			hotpage = GenericXLogRegisterBuffer(state, hotbuf,
+												isnew ? GENERIC_XLOG_FULL_IMAGE : 0);
+			if (isnew)
+				aura_page_init(hotpage, AURA_PAGE_HOT, 0, 0);
+			mappage = GenericXLogRegisterBuffer(state, mapbuf, 0);
+
+			/* as many rows as fit on this hot page and this map page */
+			do
+			{
+				HeapTuple	tuple = tuples[i];
+				AuraMapEntry *entry;
+
+				rowid = base + (i - first);
+				aura_rowid_to_tid(rowid, &tuple->t_self);
+				tuple->t_data->t_ctid = tuple->t_self;
+				entry = rowmap_page_entry(mappage, rowid);
+				AURA_CHECK(entry->block == InvalidBlockNumber);
+				entry->offset = vlog_add_version(rel, hotpage, rowid,
+												 InvalidBlockNumber,
+												 InvalidOffsetNumber, tuple);
+				entry->block = BufferGetBlockNumber(hotbuf);
+				entry->flags = 0;
+				slots[i]->tts_tableOid = RelationGetRelid(rel);
+				slots[i]->tts_tid = tuple->t_self;
+				i++;
+			} while (i < end &&
+					 RowidGetMapPageNo(rowid + 1) == mapno &&
+					 PageGetFreeSpace(hotpage) >=
+					 MAXALIGN(AURA_VERSION_HDRSZ + tuples[i]->t_len));
+
+			GenericXLogFinish(state);
+			UnlockReleaseBuffer(mapbuf);
+			UnlockReleaseBuffer(hotbuf);
+		}
+	}
+
+	pgstat_count_heap_insert(rel, nslots);
+	pfree(tuples);
+}
+
+/*
+ * Does every update of this table need a new rowid?  AFTER UPDATE row
+ * triggers fetch the old and the new row by TID; both must be
+ * distinguishable, so such tables never keep the rowid.  (Foreign-key
+ * triggers only fire when key columns changed, which gives a new rowid
+ * anyway, or read only the new row.)
+ */
+static bool
+update_needs_new_rowid_always(Relation rel)
+{
+	TriggerDesc *trigdesc = rel->trigdesc;
+	int			i;
+
+	if (trigdesc == NULL || !trigdesc->trig_update_after_row)
+		return false;
+	for (i = 0; i < trigdesc->numtriggers; i++)
+	{
+		Trigger    *trig = &trigdesc->triggers[i];
+
+		if (TRIGGER_TYPE_MATCHES(trig->tgtype, TRIGGER_TYPE_ROW,
+								 TRIGGER_TYPE_AFTER, TRIGGER_TYPE_UPDATE) &&
+			RI_FKey_trigger_type(trig->tgfoid) == RI_TRIGGER_NONE)
+			return true;
+	}
+	return false;
+}
+
+static void
+update_check_changes(Relation rel, HeapTuple oldtup, AuraUpdateCheck *upd)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			x = -1;
+
+	upd->index_changed = upd->force_new_rowid;
+	upd->key_changed = false;
+	while ((x = bms_next_member(upd->index_attrs, x)) >= 0)
+	{
+		AttrNumber	attnum = x + FirstLowInvalidHeapAttributeNumber;
+		bool		changed;
+
+		if (attnum <= 0)
+			changed = true;		/* whole-row or system column */
+		else
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+			bool		oisnull;
+			bool		nisnull;
+			Datum		o = heap_getattr(oldtup, attnum, desc, &oisnull);
+			Datum		n = slot_getattr(upd->newslot, attnum, &nisnull);
+
+			if (oisnull != nisnull)
+				changed = true;
+			else if (oisnull)
+				changed = false;
+			else
+				changed = !datumIsEqual(o, n, att->attbyval, att->attlen);
+		}
+		if (changed)
+		{
+			upd->index_changed = true;
+			if (bms_is_member(x, upd->key_attrs))
+				upd->key_changed = true;
+		}
+	}
+}
+
+/*
+ * Find the version a modification of rowid applies to and lock its page
+ * exclusively.  With find_last that is the newest version whose inserter
+ * committed (or is us).  Otherwise it is the version the caller's snapshot
+ * sees -- heap's TID names a version, ours names a row -- or, after
+ * EvalPlanQual locked a newer version for us, that locked version.
+ */
+static bool
+modify_find_target(Relation rel, uint64 rowid, Snapshot snapshot,
+				   bool find_last, AuraChainCursor *cur)
+{
+	bool		use_snapshot = !find_last && snapshot != NULL &&
+	IsMVCCSnapshot(snapshot);
+
+	if (!chain_first(cur, rel, rowid, BUFFER_LOCK_EXCLUSIVE, NULL))
+		return false;
+	do
+	{
+		AuraXminState st = aura_xmin_state(cur->tuple.t_data);
+
+		if (st == AURA_XMIN_ABORTED || st == AURA_XMIN_IN_PROGRESS)
+			continue;
+		if (!use_snapshot ||
+			HeapTupleSatisfiesVisibility(&cur->tuple, snapshot, cur->buf) ||
+			aura_xmax_locked_by_me(cur->tuple.t_data, LockTupleKeyShare))
+			return true;
+	} while (chain_next(cur));
+	chain_end(cur, NULL);
+	return false;
+}
+
+static bool
+acquire_tuple_lock(Relation rel, ItemPointer tid, LockTupleMode mode,
+				   LockWaitPolicy policy)
+{
+	LOCKMODE	hw = aura_tuple_hwlock(mode);
+
+	switch (policy)
+	{
+		case LockWaitBlock:
+			LockTuple(rel, tid, hw);
+			return true;
+		case LockWaitSkip:
+			return ConditionalLockTuple(rel, tid, hw);
+		case LockWaitError:
+			if (!ConditionalLockTuple(rel, tid, hw))
+				ereport(ERROR,
+						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+						 errmsg("could not obtain lock on row in relation \"%s\"",
+								RelationGetRelationName(rel))));
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The common first half of update, delete and lock: find the target
+ * version, wait until nobody conflicting holds it, and return TM_Ok with the
+ * cursor's page exclusively locked -- or another TM_Result with nothing
+ * locked.  *already is set when a lock request finds the row already locked
+ * by us strongly enough.
+ */
+static TM_Result
+modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
+			   CommandId cid, Snapshot crosscheck, LockTupleMode *mode,
+			   AuraModifyOp op, LockWaitPolicy policy, bool find_last,
+			   AuraUpdateCheck *upd, TM_FailureData *tmfd,
+			   AuraChainCursor *cur, bool *have_tuple_lock, bool *already)
+{
+	XLTW_Oper	oper = op == AURA_OP_DELETE ? XLTW_Delete :
+	op == AURA_OP_UPDATE ? XLTW_Update : XLTW_Lock;
+
+	*already = false;
+	for (;;)
+	{
+		TM_Result	result;
+		HeapTupleHeader t;
+
+		if (!modify_find_target(rel, rowid, snapshot, find_last, cur))
+			return TM_Invisible;
+		t = cur->tuple.t_data;
+
+		if (upd)
+		{
+			update_check_changes(rel, &cur->tuple, upd);
+			*mode = upd->key_changed ? LockTupleExclusive :
+				LockTupleNoKeyExclusive;
+		}
+
+		result = HeapTupleSatisfiesUpdate(&cur->tuple, cid, cur->buf);
+		if (result == TM_BeingModified)
+		{
+			TransactionId waitxid;
+			MultiXactId waitmulti;
+
+			if (op == AURA_OP_LOCK && aura_xmax_locked_by_me(t, *mode))
+			{
+				*already = true;
+				return TM_Ok;
+			}
+			if (aura_xmax_must_wait(t, *mode, op == AURA_OP_LOCK,
+									&waitxid, &waitmulti))
+			{
+				chain_end(cur, NULL);
+				if (!*have_tuple_lock)
+				{
+					if (!acquire_tuple_lock(rel, tid, *mode, policy))
+						return TM_WouldBlock;
+					*have_tuple_lock = true;
+					continue;
+				}
+				if (!aura_wait_for_xmax(rel, tid, waitxid, waitmulti, *mode,
+										policy, oper))
+					return TM_WouldBlock;
+				continue;
+			}
+			result = TM_Ok;
+		}
+
+		if (result == TM_Ok && crosscheck != InvalidSnapshot &&
+			!HeapTupleSatisfiesVisibility(&cur->tuple, crosscheck, cur->buf))
+			result = TM_Updated;
+
+		if (result == TM_Ok)
+			return TM_Ok;
+
+		tmfd->ctid = t->t_ctid;
+		tmfd->xmax = HeapTupleHeaderGetUpdateXid(t);
+		tmfd->cmax = result == TM_SelfModified ?
+			HeapTupleHeaderGetCmax(t) : InvalidCommandId;
+		if (result == TM_Updated &&
+			!(cur->vh->flags & AURA_VF_UPDATED) &&
+			!ItemPointerIndicatesMovedPartitions(&t->t_ctid))
+			result = TM_Deleted;
+		chain_end(cur, NULL);
+		return result;
+	}
+}
+
+/*
+ * Write the new xmax of the target version (exclusively locked by
+ * modify_acquire) in one Generic WAL record.
+ */
+static void
+modify_write_xmax(Relation rel, AuraChainCursor *cur, CommandId cid,
+				  LockTupleMode mode, AuraModifyOp op, ItemPointer new_ctid,
+				  bool changing_part)
+{
+	TransactionId xid = GetCurrentTransactionId();
+	TransactionId new_xmax;
+	uint16		im;
+	uint16		im2;
+	CommandId	cmax = cid;
+	bool		iscombo = false;
+	GenericXLogState *state;
+	AuraVersionHeader *vh;
+	HeapTupleHeader t;
+
+	aura_compute_new_xmax(cur->tuple.t_data, xid, mode, op != AURA_OP_LOCK,
+						  &new_xmax, &im, &im2);
+	if (op != AURA_OP_LOCK)
+		HeapTupleHeaderAdjustCmax(cur->tuple.t_data, &cmax, &iscombo);
+
+	state = GenericXLogStart(rel);
+	vh = vlog_get_version(GenericXLogRegisterBuffer(state, cur->buf, 0),
+						  cur->offset);
+	t = AuraVersionGetTuple(vh);
+	t->t_infomask &= ~(HEAP_XMAX_BITS | HEAP_MOVED);
+	t->t_infomask2 &= ~HEAP_KEYS_UPDATED;
+	t->t_infomask |= im;
+	t->t_infomask2 |= im2;
+	HeapTupleHeaderSetXmax(t, new_xmax);
+	switch (op)
+	{
+		case AURA_OP_LOCK:
+			break;
+		case AURA_OP_DELETE:
+			HeapTupleHeaderSetCmax(t, cmax, iscombo);
+			vh->flags &= ~AURA_VF_UPDATED;
+			if (changing_part)
+				ItemPointerSetMovedPartitions(&t->t_ctid);
+			else
+				t->t_ctid = cur->tuple.t_self;
+			break;
+		case AURA_OP_UPDATE:
+			HeapTupleHeaderSetCmax(t, cmax, iscombo);
+			vh->flags |= AURA_VF_UPDATED;
+			t->t_ctid = *new_ctid;
+			break;
+	}
+	GenericXLogFinish(state);
+}
+
+static uint64
+tid_rowid_or_error(Relation rel, ItemPointer tid)
+{
+	uint64		rowid;
+
+	if (!aura_tid_to_rowid(tid, &rowid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid TID (%u,%u) for aura table \"%s\"",
+						ItemPointerGetBlockNumberNoCheck(tid),
+						ItemPointerGetOffsetNumberNoCheck(tid),
+						RelationGetRelationName(rel))));
+	return rowid;
+}
+
+TM_Result
+aura_tuple_delete(Relation rel, ItemPointer tid, CommandId cid,
+				  Snapshot snapshot, Snapshot crosscheck, bool wait,
+				  TM_FailureData *tmfd, bool changingPart)
+{
+	uint64		rowid = tid_rowid_or_error(rel, tid);
+	LockTupleMode mode = LockTupleExclusive;
+	AuraChainCursor cur;
+	bool		have_tuple_lock = false;
+	bool		already;
+	TM_Result	result;
+
+	result = modify_acquire(rel, tid, rowid, snapshot, cid, crosscheck, &mode,
+							AURA_OP_DELETE,
+							wait ? LockWaitBlock : LockWaitSkip, false, NULL,
+							tmfd, &cur, &have_tuple_lock, &already);
+	if (result == TM_Ok)
+	{
+		CheckForSerializableConflictIn(rel, tid, ItemPointerGetBlockNumber(tid));
+		modify_write_xmax(rel, &cur, cid, mode, AURA_OP_DELETE, NULL,
+						  changingPart);
+		chain_end(&cur, NULL);
+		pgstat_count_heap_delete(rel);
+	}
+	else if (result == TM_WouldBlock)
+		result = TM_BeingModified;
+	if (have_tuple_lock)
+		UnlockTuple(rel, tid, aura_tuple_hwlock(mode));
+	return result;
+}
+
+TM_Result
+aura_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot,
+				  CommandId cid, Snapshot snapshot, Snapshot crosscheck,
+				  bool wait, TM_FailureData *tmfd, LockTupleMode *lockmode,
+				  bool *update_indexes)
+{
+	uint64		rowid = tid_rowid_or_error(rel, otid);
+	TransactionId xid = GetCurrentTransactionId();
+	AuraUpdateCheck upd;
+	LockTupleMode mode = LockTupleNoKeyExclusive;
+	AuraChainCursor cur;
+	bool		have_tuple_lock = false;
+	bool		already;
+	bool		shouldFree;
+	HeapTuple	orig;
+	HeapTuple	newtup;
+	TM_Result	result;
+	uint64		newrowid = rowid;
+	ItemPointerData newtid;
+
+	orig = ExecFetchSlotHeapTuple(slot, true, &shouldFree);
+	newtup = aura_prepare_tuple(rel, orig, xid, cid, 0);
+
+	upd.newslot = slot;
+	upd.index_attrs = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_ALL);
+	upd.key_attrs = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_KEY);
+	upd.force_new_rowid = update_needs_new_rowid_always(rel);
+
+	result = modify_acquire(rel, otid, rowid, snapshot, cid, crosscheck, &mode,
+							AURA_OP_UPDATE,
+							wait ? LockWaitBlock : LockWaitSkip, false, &upd,
+							tmfd, &cur, &have_tuple_lock, &already);
+	*lockmode = mode;
+	if (result == TM_Ok)
+	{
+		if (upd.index_changed)
+		{
+			uint32		ngot;
+
+			newrowid = aura_allocate_rowids(rel, 1, &ngot);
+		}
+		aura_rowid_to_tid(newrowid, &newtid);
+
+		CheckForSerializableConflictIn(rel, otid,
+									   ItemPointerGetBlockNumber(otid));
+		modify_write_xmax(rel, &cur, cid, mode, AURA_OP_UPDATE, &newtid, false);
+		chain_end(&cur, NULL);
+
+		newtup->t_self = newtid;
+		newtup->t_data->t_ctid = newtid;
+		aura_store_version(rel, newrowid, newtup, !upd.index_changed);
+
+		slot->tts_tableOid = RelationGetRelid(rel);
+		slot->tts_tid = newtid;
+		orig->t_self = newtid;
+		*update_indexes = upd.index_changed;
+		pgstat_count_heap_update(rel, !upd.index_changed);
+	}
+	else if (result == TM_WouldBlock)
+		result = TM_BeingModified;
+
+	if (have_tuple_lock)
+		UnlockTuple(rel, otid, aura_tuple_hwlock(mode));
+	bms_free(upd.index_attrs);
+	bms_free(upd.key_attrs);
+	if (newtup != orig)
+		heap_freetuple(newtup);
+	if (shouldFree)
+		heap_freetuple(orig);
+	return result;
+}
+
+TM_Result
+aura_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
+				TupleTableSlot *slot, CommandId cid, LockTupleMode mode,
+				LockWaitPolicy wait_policy, uint8 flags,
+				TM_FailureData *tmfd)
+{
+	bool		find_last = (flags & TUPLE_LOCK_FLAG_FIND_LAST_VERSION) != 0;
+	AuraChainCursor cur;
+	bool		have_tuple_lock = false;
+	bool		already;
+	TM_Result	result;
+	int			hops = 0;
+
+	tmfd->traversed = false;
+	for (;;)
+	{
+		uint64		rowid = tid_rowid_or_error(rel, tid);
+		uint64		nextrowid;
+
+		result = modify_acquire(rel, tid, rowid, snapshot, cid,
+								InvalidSnapshot, &mode, AURA_OP_LOCK,
+								wait_policy, find_last, NULL, tmfd, &cur,
+								&have_tuple_lock, &already);
+		if (result != TM_Updated || !find_last ||
+			ItemPointerIndicatesMovedPartitions(&tmfd->ctid))
+			break;
+
+		/* follow the update to the row's next rowid */
+		if (have_tuple_lock)
+		{
+			UnlockTuple(rel, tid, aura_tuple_hwlock(mode));
+			have_tuple_lock = false;
+		}
+		if (aura_tid_to_rowid(&tmfd->ctid, &nextrowid) && nextrowid != rowid)
+		{
+			*tid = tmfd->ctid;
+			tmfd->traversed = true;
+		}
+		if (++hops > 1000)
+			elog(ERROR, "update chain of aura table \"%s\" does not end",
+				 RelationGetRelationName(rel));
+	}
+
+	if (result == TM_Ok)
+	{
+		Buffer		keep = InvalidBuffer;
+
+		if (!already)
+			modify_write_xmax(rel, &cur, cid, mode, AURA_OP_LOCK, NULL, false);
+		if (find_last && snapshot != NULL && IsMVCCSnapshot(snapshot) &&
+			!HeapTupleSatisfiesVisibility(&cur.tuple, snapshot, cur.buf))
+			tmfd->traversed = true;
+		chain_end(&cur, &keep);
+		aura_store_tuple(rel, &cur.tuple, keep, slot);
+		ReleaseBuffer(keep);
+	}
+
+	if (have_tuple_lock)
+		UnlockTuple(rel, tid, aura_tuple_hwlock(mode));
+	return result;
+}

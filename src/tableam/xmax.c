@@ -1,0 +1,405 @@
+/*-------------------------------------------------------------------------
+ *
+ * xmax.c
+ *	  Row locks on aura versions: who conflicts with whom, how to wait, and
+ *	  what a version's new xmax becomes.
+ *
+ * Row locks and updates are recorded in the version's HeapTupleHeader
+ * exactly as heap records them: a single xid with HEAP_XMAX_* lock bits, or
+ * a MultiXactId whose members carry their MultiXactStatus.  So PostgreSQL's
+ * visibility routines, pg_locks/pgrowlocks-style inspection and MultiXact
+ * truncation work unchanged.
+ *
+ * Simplifications against heap, all on the side of waiting longer, never of
+ * granting a conflicting lock:
+ *	- a locker always waits for an in-progress updater, even where heap would
+ *	  combine a KEY SHARE lock with a NO KEY UPDATE (heap then also locks
+ *	  the updated version; waiting makes that unnecessary);
+ *	- an update never combines with a running updater (they conflict anyway).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/multixact.h"
+#include "access/xact.h"
+#include "storage/lmgr.h"
+#include "storage/procarray.h"
+#include "tableam/aura_tableam.h"
+#include "utils/rel.h"
+
+/* conflicts[held][wanted], indexed by LockTupleMode */
+static const bool lockmode_conflicts[4][4] = {
+	/* KeyShare */ {false, false, false, true},
+	/* Share */ {false, false, true, true},
+	/* NoKeyExclusive */ {false, true, true, true},
+	/* Exclusive */ {true, true, true, true},
+};
+
+bool
+aura_lockmodes_conflict(LockTupleMode held, LockTupleMode wanted)
+{
+	return lockmode_conflicts[held][wanted];
+}
+
+/* The heavyweight lock that queues waiters for a row, as heap uses */
+LOCKMODE
+aura_tuple_hwlock(LockTupleMode mode)
+{
+	switch (mode)
+	{
+		case LockTupleKeyShare:
+			return AccessShareLock;
+		case LockTupleShare:
+			return RowShareLock;
+		case LockTupleNoKeyExclusive:
+			return ExclusiveLock;
+		case LockTupleExclusive:
+			return AccessExclusiveLock;
+	}
+	return AccessExclusiveLock;
+}
+
+static LockTupleMode
+status_mode(MultiXactStatus status)
+{
+	switch (status)
+	{
+		case MultiXactStatusForKeyShare:
+			return LockTupleKeyShare;
+		case MultiXactStatusForShare:
+			return LockTupleShare;
+		case MultiXactStatusForNoKeyUpdate:
+		case MultiXactStatusNoKeyUpdate:
+			return LockTupleNoKeyExclusive;
+		case MultiXactStatusForUpdate:
+		case MultiXactStatusUpdate:
+			return LockTupleExclusive;
+	}
+	return LockTupleExclusive;
+}
+
+static MultiXactStatus
+mode_status(LockTupleMode mode, bool is_update)
+{
+	if (is_update)
+		return mode == LockTupleExclusive ?
+			MultiXactStatusUpdate : MultiXactStatusNoKeyUpdate;
+	switch (mode)
+	{
+		case LockTupleKeyShare:
+			return MultiXactStatusForKeyShare;
+		case LockTupleShare:
+			return MultiXactStatusForShare;
+		case LockTupleNoKeyExclusive:
+			return MultiXactStatusForNoKeyUpdate;
+		case LockTupleExclusive:
+			return MultiXactStatusForUpdate;
+	}
+	return MultiXactStatusForUpdate;
+}
+
+/* Mode held by a single-xid xmax */
+static LockTupleMode
+infomask_mode(uint16 infomask, uint16 infomask2)
+{
+	if (HEAP_XMAX_IS_LOCKED_ONLY(infomask))
+	{
+		if (HEAP_XMAX_IS_KEYSHR_LOCKED(infomask))
+			return LockTupleKeyShare;
+		if (HEAP_XMAX_IS_SHR_LOCKED(infomask))
+			return LockTupleShare;
+	}
+	return (infomask2 & HEAP_KEYS_UPDATED) ?
+		LockTupleExclusive : LockTupleNoKeyExclusive;
+}
+
+static bool
+status_is_update(MultiXactStatus status)
+{
+	return status == MultiXactStatusNoKeyUpdate ||
+		status == MultiXactStatusUpdate;
+}
+
+/* Does a running holder in `held' (an updater or not) block `wanted'? */
+static bool
+holder_blocks(LockTupleMode held, bool holder_updates, LockTupleMode wanted,
+			  bool is_lock)
+{
+	if (is_lock && holder_updates)
+		return true;
+	return aura_lockmodes_conflict(held, wanted);
+}
+
+/*
+ * Given a version whose xmax HeapTupleSatisfiesUpdate reported as being
+ * modified, decide whether the caller must wait before taking `mode'.  If
+ * so, *waitxid or *waitmulti names what to wait for.
+ */
+bool
+aura_xmax_must_wait(HeapTupleHeader tup, LockTupleMode mode, bool is_lock,
+					TransactionId *waitxid, MultiXactId *waitmulti)
+{
+	TransactionId xmax = HeapTupleHeaderGetRawXmax(tup);
+	uint16		infomask = tup->t_infomask;
+
+	*waitxid = InvalidTransactionId;
+	*waitmulti = InvalidMultiXactId;
+
+	if (infomask & HEAP_XMAX_INVALID)
+		return false;
+
+	if (infomask & HEAP_XMAX_IS_MULTI)
+	{
+		MultiXactMember *members;
+		int			n;
+		int			i;
+		bool		wait = false;
+
+		n = GetMultiXactIdMembers(xmax, &members, false,
+								  HEAP_XMAX_IS_LOCKED_ONLY(infomask));
+		for (i = 0; i < n && !wait; i++)
+		{
+			if (TransactionIdIsCurrentTransactionId(members[i].xid) ||
+				!TransactionIdIsInProgress(members[i].xid))
+				continue;
+			if (holder_blocks(status_mode(members[i].status),
+							  status_is_update(members[i].status),
+							  mode, is_lock))
+				wait = true;
+		}
+		if (n > 0)
+			pfree(members);
+		if (wait)
+			*waitmulti = xmax;
+		return wait;
+	}
+
+	if (TransactionIdIsCurrentTransactionId(xmax) ||
+		!TransactionIdIsInProgress(xmax))
+		return false;
+	if (holder_blocks(infomask_mode(infomask, tup->t_infomask2),
+					  !HEAP_XMAX_IS_LOCKED_ONLY(infomask), mode, is_lock))
+	{
+		*waitxid = xmax;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Wait until what aura_xmax_must_wait named is out of the way.  Returns
+ * false if the policy is LockWaitSkip and we would have to wait; raises an
+ * error for LockWaitError.
+ */
+bool
+aura_wait_for_xmax(Relation rel, ItemPointer tid, TransactionId waitxid,
+				   MultiXactId waitmulti, LockTupleMode mode,
+				   LockWaitPolicy policy, XLTW_Oper oper)
+{
+	TransactionId xids[1];
+	TransactionId *wait;
+	int			nwait = 0;
+	MultiXactMember *members = NULL;
+	int			i;
+
+	if (MultiXactIdIsValid(waitmulti))
+	{
+		int			n = GetMultiXactIdMembers(waitmulti, &members, false, false);
+
+		wait = palloc(sizeof(TransactionId) * Max(n, 1));
+		for (i = 0; i < n; i++)
+			if (!TransactionIdIsCurrentTransactionId(members[i].xid))
+				wait[nwait++] = members[i].xid;
+		if (members)
+			pfree(members);
+	}
+	else
+	{
+		xids[0] = waitxid;
+		wait = xids;
+		nwait = 1;
+	}
+
+	for (i = 0; i < nwait; i++)
+	{
+		switch (policy)
+		{
+			case LockWaitBlock:
+				XactLockTableWait(wait[i], rel, tid, oper);
+				break;
+			case LockWaitSkip:
+				if (!ConditionalXactLockTableWait(wait[i]))
+					return false;
+				break;
+			case LockWaitError:
+				if (!ConditionalXactLockTableWait(wait[i]))
+					ereport(ERROR,
+							(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+							 errmsg("could not obtain lock on row in relation \"%s\"",
+									RelationGetRelationName(rel))));
+				break;
+		}
+	}
+	return true;
+}
+
+/* Do we already hold a lock on this version at least as strong as mode? */
+bool
+aura_xmax_locked_by_me(HeapTupleHeader tup, LockTupleMode mode)
+{
+	TransactionId xmax = HeapTupleHeaderGetRawXmax(tup);
+	uint16		infomask = tup->t_infomask;
+
+	if ((infomask & HEAP_XMAX_INVALID) ||
+		!HEAP_XMAX_IS_LOCKED_ONLY(infomask))
+		return false;
+	if (infomask & HEAP_XMAX_IS_MULTI)
+	{
+		MultiXactMember *members;
+		int			n = GetMultiXactIdMembers(xmax, &members, false, true);
+		int			i;
+		bool		found = false;
+
+		for (i = 0; i < n; i++)
+			if (TransactionIdIsCurrentTransactionId(members[i].xid) &&
+				status_mode(members[i].status) >= mode)
+				found = true;
+		if (n > 0)
+			pfree(members);
+		return found;
+	}
+	return TransactionIdIsCurrentTransactionId(xmax) &&
+		infomask_mode(infomask, tup->t_infomask2) >= mode;
+}
+
+/* Infomask bits describing a single-xid xmax with the given status */
+static void
+single_xmax_bits(MultiXactStatus status, uint16 *infomask, uint16 *infomask2)
+{
+	switch (status)
+	{
+		case MultiXactStatusForKeyShare:
+			*infomask |= HEAP_XMAX_LOCK_ONLY | HEAP_XMAX_KEYSHR_LOCK;
+			break;
+		case MultiXactStatusForShare:
+			*infomask |= HEAP_XMAX_LOCK_ONLY | HEAP_XMAX_SHR_LOCK;
+			break;
+		case MultiXactStatusForNoKeyUpdate:
+			*infomask |= HEAP_XMAX_LOCK_ONLY | HEAP_XMAX_EXCL_LOCK;
+			break;
+		case MultiXactStatusForUpdate:
+			*infomask |= HEAP_XMAX_LOCK_ONLY | HEAP_XMAX_EXCL_LOCK;
+			*infomask2 |= HEAP_KEYS_UPDATED;
+			break;
+		case MultiXactStatusNoKeyUpdate:
+			break;
+		case MultiXactStatusUpdate:
+			*infomask2 |= HEAP_KEYS_UPDATED;
+			break;
+	}
+}
+
+/* Infomask bits describing a MultiXactId xmax, from its members */
+static void
+multi_xmax_bits(MultiXactId multi, uint16 *infomask, uint16 *infomask2)
+{
+	MultiXactMember *members;
+	int			n = GetMultiXactIdMembers(multi, &members, false, false);
+	LockTupleMode strongest = LockTupleKeyShare;
+	bool		has_update = false;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		LockTupleMode m = status_mode(members[i].status);
+
+		if (m > strongest)
+			strongest = m;
+		if (status_is_update(members[i].status))
+			has_update = true;
+	}
+	if (n > 0)
+		pfree(members);
+
+	*infomask |= HEAP_XMAX_IS_MULTI;
+	switch (strongest)
+	{
+		case LockTupleKeyShare:
+			*infomask |= HEAP_XMAX_KEYSHR_LOCK;
+			break;
+		case LockTupleShare:
+			*infomask |= HEAP_XMAX_SHR_LOCK;
+			break;
+		case LockTupleNoKeyExclusive:
+			*infomask |= HEAP_XMAX_EXCL_LOCK;
+			break;
+		case LockTupleExclusive:
+			*infomask |= HEAP_XMAX_EXCL_LOCK;
+			*infomask2 |= HEAP_KEYS_UPDATED;
+			break;
+	}
+	if (!has_update)
+		*infomask |= HEAP_XMAX_LOCK_ONLY;
+}
+
+/*
+ * Compute the xmax (and its infomask bits, to be OR-ed in after clearing
+ * HEAP_XMAX_BITS and HEAP_KEYS_UPDATED) that a version gets when
+ * transaction xid takes `mode' on it, as a lock or as an update/delete.
+ * Only called when no running holder conflicts (aura_xmax_must_wait).
+ */
+void
+aura_compute_new_xmax(HeapTupleHeader tup, TransactionId xid,
+					  LockTupleMode mode, bool is_update,
+					  TransactionId *new_xmax, uint16 *new_infomask,
+					  uint16 *new_infomask2)
+{
+	TransactionId old_xmax = HeapTupleHeaderGetRawXmax(tup);
+	uint16		old_infomask = tup->t_infomask;
+	MultiXactStatus status = mode_status(mode, is_update);
+
+	*new_infomask = 0;
+	*new_infomask2 = 0;
+
+	if (!(old_infomask & HEAP_XMAX_INVALID))
+	{
+		if (old_infomask & HEAP_XMAX_IS_MULTI)
+		{
+			if (MultiXactIdIsRunning(old_xmax,
+									 HEAP_XMAX_IS_LOCKED_ONLY(old_infomask)))
+			{
+				MultiXactIdSetOldestMember();
+				*new_xmax = MultiXactIdExpand(old_xmax, xid, status);
+				multi_xmax_bits(*new_xmax, new_infomask, new_infomask2);
+				return;
+			}
+		}
+		else if (HEAP_XMAX_IS_LOCKED_ONLY(old_infomask) &&
+				 (TransactionIdIsCurrentTransactionId(old_xmax) ||
+				  TransactionIdIsInProgress(old_xmax)))
+		{
+			LockTupleMode old_mode = infomask_mode(old_infomask,
+												   tup->t_infomask2);
+
+			if (TransactionIdEquals(old_xmax, xid))
+			{
+				/* our own lock, same (sub)transaction: keep the stronger */
+				if (!is_update && old_mode > mode)
+					status = mode_status(old_mode, false);
+			}
+			else
+			{
+				MultiXactIdSetOldestMember();
+				*new_xmax = MultiXactIdCreate(old_xmax,
+											  mode_status(old_mode, false),
+											  xid, status);
+				multi_xmax_bits(*new_xmax, new_infomask, new_infomask2);
+				return;
+			}
+		}
+	}
+
+	*new_xmax = xid;
+	single_xmax_bits(status, new_infomask, new_infomask2);
+}
