@@ -27,16 +27,24 @@ OBJS = \
 	src/tableam/index_build.o \
 	src/sql/aura_stats.o
 
-REGRESS = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/auradb--%.sql,$(wildcard sql/*.sql))))
+REGRESS_TESTS = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/auradb--%.sql,$(wildcard sql/*.sql))))
+ISOLATION_TESTS = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
+ifneq ($(REGRESS_TESTS),)
+REGRESS = $(REGRESS_TESTS)
 REGRESS_OPTS = --inputdir=. --load-extension=auradb
-ISOLATION = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
+endif
+ifneq ($(ISOLATION_TESTS),)
+ISOLATION = $(ISOLATION_TESTS)
 ISOLATION_OPTS = --inputdir=test --load-extension=auradb
+endif
+ifneq ($(wildcard test/t/*.pl),)
 TAP_TESTS = 1
-PROVE_TESTS = test/t/*.pl
+PROVE_TESTS = $(wildcard test/t/*.pl)
+endif
 
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Werror
-ifdef AURA_DEBUG
+ifneq ($(filter-out 0,$(AURA_DEBUG)),)
 PG_CPPFLAGS += -DAURA_DEBUG
 endif
 SHLIB_LINK = -llz4

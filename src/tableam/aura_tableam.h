@@ -70,9 +70,16 @@ extern void aura_patch_toast_pointers(Relation rel, HeapTuple tuple);
 
 /* xmax.c */
 extern bool aura_lockmodes_conflict(LockTupleMode held, LockTupleMode wanted);
-extern bool aura_xmax_must_wait(HeapTupleHeader tup, LockTupleMode mode,
-								bool is_lock, TransactionId *waitxid,
-								MultiXactId *waitmulti);
+typedef enum AuraXmaxAction
+{
+	AURA_XMAX_PROCEED,			/* no running holder conflicts */
+	AURA_XMAX_WAIT,				/* wait for a conflicting holder */
+	AURA_XMAX_RECHECK			/* xmax changed state: look again */
+} AuraXmaxAction;
+
+extern AuraXmaxAction aura_xmax_action(HeapTupleHeader tup, LockTupleMode mode,
+									   bool is_lock, TransactionId *waitxid,
+									   MultiXactId *waitmulti);
 extern void aura_compute_new_xmax(HeapTupleHeader tup, TransactionId xid,
 								  LockTupleMode mode, bool is_update,
 								  TransactionId *new_xmax,

@@ -545,14 +545,21 @@ modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 		{
 			TransactionId waitxid;
 			MultiXactId waitmulti;
+			AuraXmaxAction action;
 
 			if (op == AURA_OP_LOCK && aura_xmax_locked_by_me(t, *mode))
 			{
 				*already = true;
 				return TM_Ok;
 			}
-			if (aura_xmax_must_wait(t, *mode, op == AURA_OP_LOCK,
-									&waitxid, &waitmulti))
+			action = aura_xmax_action(t, *mode, op == AURA_OP_LOCK,
+									  &waitxid, &waitmulti);
+			if (action == AURA_XMAX_RECHECK)
+			{
+				chain_end(cur, NULL);
+				continue;
+			}
+			if (action == AURA_XMAX_WAIT)
 			{
 				chain_end(cur, NULL);
 				if (!*have_tuple_lock)
@@ -581,10 +588,16 @@ modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 		tmfd->xmax = HeapTupleHeaderGetUpdateXid(t);
 		tmfd->cmax = result == TM_SelfModified ?
 			HeapTupleHeaderGetCmax(t) : InvalidCommandId;
-		if (result == TM_Updated &&
-			!(cur->vh->flags & AURA_VF_UPDATED) &&
-			!ItemPointerIndicatesMovedPartitions(&t->t_ctid))
-			result = TM_Deleted;
+
+		/*
+		 * HeapTupleSatisfiesUpdate tells updated from deleted by comparing
+		 * t_ctid with the TID, which for a same-rowid update are equal; the
+		 * version's own flag knows.
+		 */
+		if (result == TM_Updated || result == TM_Deleted)
+			result = (cur->vh->flags & AURA_VF_UPDATED) ||
+				ItemPointerIndicatesMovedPartitions(&t->t_ctid) ?
+				TM_Updated : TM_Deleted;
 		chain_end(cur, NULL);
 		return result;
 	}

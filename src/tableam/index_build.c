@@ -84,7 +84,6 @@ aura_index_build_range_scan(Relation table_rel, Relation index_rel,
 	TupleTableSlot *slot;
 	Snapshot	snapshot;
 	bool		need_unregister = false;
-	bool		own_scan = (scan == NULL);
 	TransactionId OldestXmin = InvalidTransactionId;
 	Buffer		keep = InvalidBuffer;
 	double		reltuples = 0;
@@ -98,7 +97,7 @@ aura_index_build_range_scan(Relation table_rel, Relation index_rel,
 	econtext->ecxt_scantuple = slot;
 	predicate = ExecPrepareQual(index_info->ii_Predicate, estate);
 
-	if (own_scan)
+	if (scan == NULL)
 	{
 		if (IsBootstrapProcessingMode() || index_info->ii_Concurrent)
 		{
@@ -194,8 +193,8 @@ aura_index_build_range_scan(Relation table_rel, Relation index_rel,
 
 	if (BufferIsValid(keep))
 		ReleaseBuffer(keep);
-	if (own_scan)
-		table_endscan(scan);
+	/* like heap, end the scan even when the caller began it */
+	table_endscan(scan);
 	if (need_unregister)
 		UnregisterSnapshot(snapshot);
 	ExecDropSingleTupleTableSlot(slot);

@@ -133,62 +133,71 @@ holder_blocks(LockTupleMode held, bool holder_updates, LockTupleMode wanted,
 
 /*
  * Given a version whose xmax HeapTupleSatisfiesUpdate reported as being
- * modified, decide whether the caller must wait before taking `mode'.  If
- * so, *waitxid or *waitmulti names what to wait for.
+ * modified, decide what a caller wanting `mode' must do: wait (*waitxid or
+ * *waitmulti names for what), proceed, or look again because an updater
+ * finished after HeapTupleSatisfiesUpdate looked (its verdict is stale:
+ * proceeding could overwrite a committed update).
  */
-bool
-aura_xmax_must_wait(HeapTupleHeader tup, LockTupleMode mode, bool is_lock,
-					TransactionId *waitxid, MultiXactId *waitmulti)
+AuraXmaxAction
+aura_xmax_action(HeapTupleHeader tup, LockTupleMode mode, bool is_lock,
+				 TransactionId *waitxid, MultiXactId *waitmulti)
 {
 	TransactionId xmax = HeapTupleHeaderGetRawXmax(tup);
 	uint16		infomask = tup->t_infomask;
+	bool		updater = !HEAP_XMAX_IS_LOCKED_ONLY(infomask);
 
 	*waitxid = InvalidTransactionId;
 	*waitmulti = InvalidMultiXactId;
 
 	if (infomask & HEAP_XMAX_INVALID)
-		return false;
+		return AURA_XMAX_RECHECK;
 
 	if (infomask & HEAP_XMAX_IS_MULTI)
 	{
 		MultiXactMember *members;
 		int			n;
 		int			i;
-		bool		wait = false;
+		AuraXmaxAction action = AURA_XMAX_PROCEED;
 
-		n = GetMultiXactIdMembers(xmax, &members, false,
-								  HEAP_XMAX_IS_LOCKED_ONLY(infomask));
-		for (i = 0; i < n && !wait; i++)
+		n = GetMultiXactIdMembers(xmax, &members, false, !updater);
+		for (i = 0; i < n && action == AURA_XMAX_PROCEED; i++)
 		{
-			if (TransactionIdIsCurrentTransactionId(members[i].xid) ||
-				!TransactionIdIsInProgress(members[i].xid))
+			bool		member_updates = status_is_update(members[i].status);
+
+			if (TransactionIdIsCurrentTransactionId(members[i].xid))
 				continue;
-			if (holder_blocks(status_mode(members[i].status),
-							  status_is_update(members[i].status),
+			if (!TransactionIdIsInProgress(members[i].xid))
+			{
+				if (member_updates)
+					action = AURA_XMAX_RECHECK;
+				continue;
+			}
+			if (holder_blocks(status_mode(members[i].status), member_updates,
 							  mode, is_lock))
-				wait = true;
+				action = AURA_XMAX_WAIT;
 		}
 		if (n > 0)
 			pfree(members);
-		if (wait)
+		if (action == AURA_XMAX_WAIT)
 			*waitmulti = xmax;
-		return wait;
+		return action;
 	}
 
-	if (TransactionIdIsCurrentTransactionId(xmax) ||
-		!TransactionIdIsInProgress(xmax))
-		return false;
-	if (holder_blocks(infomask_mode(infomask, tup->t_infomask2),
-					  !HEAP_XMAX_IS_LOCKED_ONLY(infomask), mode, is_lock))
+	if (TransactionIdIsCurrentTransactionId(xmax))
+		return AURA_XMAX_PROCEED;
+	if (!TransactionIdIsInProgress(xmax))
+		return updater ? AURA_XMAX_RECHECK : AURA_XMAX_PROCEED;
+	if (holder_blocks(infomask_mode(infomask, tup->t_infomask2), updater,
+					  mode, is_lock))
 	{
 		*waitxid = xmax;
-		return true;
+		return AURA_XMAX_WAIT;
 	}
-	return false;
+	return AURA_XMAX_PROCEED;
 }
 
 /*
- * Wait until what aura_xmax_must_wait named is out of the way.  Returns
+ * Wait until what aura_xmax_action named is out of the way.  Returns
  * false if the policy is LockWaitSkip and we would have to wait; raises an
  * error for LockWaitError.
  */
@@ -347,7 +356,7 @@ multi_xmax_bits(MultiXactId multi, uint16 *infomask, uint16 *infomask2)
  * Compute the xmax (and its infomask bits, to be OR-ed in after clearing
  * HEAP_XMAX_BITS and HEAP_KEYS_UPDATED) that a version gets when
  * transaction xid takes `mode' on it, as a lock or as an update/delete.
- * Only called when no running holder conflicts (aura_xmax_must_wait).
+ * Only called when no running holder conflicts (aura_xmax_action).
  */
 void
 aura_compute_new_xmax(HeapTupleHeader tup, TransactionId xid,
