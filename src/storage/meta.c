@@ -42,6 +42,7 @@ aura_relcache(Relation rel)
 								   nmap * sizeof(BlockNumber));
 		cache->node = rel->rd_node;
 		cache->batch_next = cache->batch_end = 0;
+		cache->meta_exists = false;
 		cache->nmap = nmap;
 		memset(cache->map, 0xFF, nmap * sizeof(BlockNumber));
 		rel->rd_amcache = cache;
@@ -68,7 +69,7 @@ aura_meta_ensure(Relation rel)
 	Page		page;
 	AuraMetaData *meta;
 
-	if (RelationGetNumberOfBlocks(rel) > 0)
+	if (aura_relcache(rel)->meta_exists || RelationGetNumberOfBlocks(rel) > 0)
 		return;
 
 	LockRelationForExtension(rel, ExclusiveLock);
@@ -111,8 +112,11 @@ aura_meta_read(Relation rel, int lockmode)
 	Page		page;
 	AuraMetaData *meta;
 
-	if (RelationGetNumberOfBlocks(rel) == 0)
-		return InvalidBuffer;
+	if (!aura_relcache(rel)->meta_exists)
+	{
+		if (RelationGetNumberOfBlocks(rel) == 0)
+			return InvalidBuffer;
+	}
 
 	buf = ReadBuffer(rel, AURA_META_BLOCK);
 	LockBuffer(buf, lockmode);
@@ -125,6 +129,7 @@ aura_meta_read(Relation rel, int lockmode)
 				 errmsg("aura table \"%s\" has an unknown format (magic %08x, version %u)",
 						RelationGetRelationName(rel), meta->magic,
 						meta->version)));
+	aura_relcache(rel)->meta_exists = true;
 	return buf;
 }
 

@@ -52,6 +52,7 @@ typedef struct AuraRelCache
 	RelFileNode node;			/* relfilenode the cache belongs to */
 	uint64		batch_next;		/* next rowid of this backend's batch */
 	uint64		batch_end;		/* end (exclusive) of the batch */
+	bool		meta_exists;	/* block 0 is known to be the meta page */
 	uint32		nmap;			/* allocated length of map[] */
 	BlockNumber map[FLEXIBLE_ARRAY_MEMBER]; /* map page number -> block */
 } AuraRelCache;

@@ -208,16 +208,18 @@ rowmap_lock_page(Relation rel, uint64 rowid, int lockmode, bool create)
 
 		if (blkno == InvalidBlockNumber)
 			return InvalidBuffer;
-		if (blkno < RelationGetNumberOfBlocks(rel))
-		{
-			buf = ReadBuffer(rel, blkno);
-			LockBuffer(buf, lockmode);
-			page = BufferGetPage(buf);
-			if (AuraPageGetKind(page) == AURA_PAGE_MAP &&
-				AuraPageGetOpaque(page)->aux == (uint32) mapno)
-				return buf;
-			UnlockReleaseBuffer(buf);
-		}
+
+		/*
+		 * The cached block exists: the relation only shrinks by TRUNCATE,
+		 * which resets or invalidates the cache.
+		 */
+		buf = ReadBuffer(rel, blkno);
+		LockBuffer(buf, lockmode);
+		page = BufferGetPage(buf);
+		if (AuraPageGetKind(page) == AURA_PAGE_MAP &&
+			AuraPageGetOpaque(page)->aux == (uint32) mapno)
+			return buf;
+		UnlockReleaseBuffer(buf);
 		rowmap_cache_set(rel, mapno, InvalidBlockNumber);
 	}
 	elog(ERROR, "could not find row map page %llu of aura table \"%s\"",

@@ -52,7 +52,8 @@ vlog_target_page(Relation rel, Size needed, BulkInsertState bistate)
 	if (needed > AURA_MAX_VERSION_SIZE)
 		elog(ERROR, "aura version of %zu bytes does not fit on a page", needed);
 
-	if (blkno != InvalidBlockNumber && blkno < RelationGetNumberOfBlocks(rel))
+	/* the target block exists: RelationTruncate forgets it */
+	if (blkno != InvalidBlockNumber)
 	{
 		Page		page;
 

@@ -36,6 +36,7 @@
 #include "access/multixact.h"
 #include "access/xact.h"
 #include "catalog/catalog.h"
+#include "catalog/pg_publication.h"
 #include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "executor/tuptable.h"
@@ -216,6 +217,28 @@ aura_store_version(Relation rel, uint64 rowid, HeapTuple tuple,
 	UnlockReleaseBuffer(hotbuf);
 }
 
+/*
+ * Logical decoding cannot decode Generic WAL: a change to an aura table
+ * that a publication covers would silently not be replicated.  Refuse it.
+ */
+static void
+check_not_published(Relation rel)
+{
+	PublicationDesc pubdesc;
+
+	if (!RelationIsPermanent(rel))
+		return;
+	RelationBuildPublicationDesc(rel, &pubdesc);
+	if (pubdesc.pubactions.pubinsert || pubdesc.pubactions.pubupdate ||
+		pubdesc.pubactions.pubdelete || pubdesc.pubactions.pubtruncate)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot modify aura table \"%s\" because it is part of a publication",
+						RelationGetRelationName(rel)),
+				 errdetail("Logical decoding cannot decode the generic WAL records of aura tables."),
+				 errhint("Remove the table from the publication, or use physical replication.")));
+}
+
 static void
 insert_one(Relation rel, TupleTableSlot *slot, CommandId cid, int options,
 		   bool speculative, uint32 specToken)
@@ -227,6 +250,7 @@ insert_one(Relation rel, TupleTableSlot *slot, CommandId cid, int options,
 	uint64		rowid;
 	uint32		ngot;
 
+	check_not_published(rel);
 	tuple = aura_prepare_tuple(rel, orig, xid, cid, options);
 	rowid = aura_allocate_rowids(rel, 1, &ngot);
 	aura_rowid_to_tid(rowid, &tuple->t_self);
@@ -309,6 +333,7 @@ aura_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 	HeapTuple  *tuples = palloc(nslots * sizeof(HeapTuple));
 	int			i;
 
+	check_not_published(rel);
 	for (i = 0; i < nslots; i++)
 	{
 		HeapTuple	orig = ExecFetchSlotHeapTuple(slots[i], true, NULL);
@@ -684,6 +709,7 @@ aura_tuple_delete(Relation rel, ItemPointer tid, CommandId cid,
 	bool		already;
 	TM_Result	result;
 
+	check_not_published(rel);
 	result = modify_acquire(rel, tid, rowid, snapshot, cid, crosscheck, &mode,
 							AURA_OP_DELETE,
 							wait ? LockWaitBlock : LockWaitSkip, false, NULL,
@@ -723,6 +749,7 @@ aura_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot,
 	uint64		newrowid = rowid;
 	ItemPointerData newtid;
 
+	check_not_published(rel);
 	orig = ExecFetchSlotHeapTuple(slot, true, &shouldFree);
 	newtup = aura_prepare_tuple(rel, orig, xid, cid, 0);
 
