@@ -25,7 +25,8 @@ OBJS = \
 	src/tableam/dml.o \
 	src/tableam/ddl.o \
 	src/tableam/index_build.o \
-	src/sql/aura_stats.o
+	src/sql/aura_stats.o \
+	src/sql/aura_inspect.o
 
 REGRESS_TESTS = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/auradb--%.sql,$(wildcard sql/*.sql))))
 ISOLATION_TESTS = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))

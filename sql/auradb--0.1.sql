@@ -37,3 +37,21 @@ LANGUAGE C STRICT;
 
 COMMENT ON FUNCTION aura_stats(regclass) IS
 'storage breakdown of an aura table: pages by kind, versions, rowids, blobs';
+
+-- The version chain of one row, newest first (debugging; superuser only).
+CREATE FUNCTION aura_row_versions(rel regclass, rowid bigint,
+	OUT depth int,
+	OUT block bigint,
+	OUT line_pointer int,
+	OUT xmin xid,
+	OUT xmax xid,
+	OUT infomask int,
+	OUT infomask2 int,
+	OUT t_ctid text,
+	OUT aura_flags int)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'aura_row_versions'
+LANGUAGE C STRICT;
+
+COMMENT ON FUNCTION aura_row_versions(regclass, bigint) IS
+'version chain of one row of an aura table, newest first';

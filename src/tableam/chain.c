@@ -26,6 +26,7 @@
 #include "access/xact.h"
 #include "access/transam.h"
 #include "executor/tuptable.h"
+#include "miscadmin.h"
 #include "storage/predicate.h"
 #include "storage/procarray.h"
 #include "storage/rowmap.h"
@@ -170,13 +171,31 @@ aura_xmin_state(HeapTupleHeader tup)
 	return AURA_XMIN_ABORTED;
 }
 
+/* Has the newest version of rowid moved away from (block, offset)? */
+static bool
+chain_head_moved(Relation rel, uint64 rowid, BlockNumber block,
+				 OffsetNumber offset)
+{
+	AuraMapEntry entry;
+
+	return rowmap_lookup(rel, rowid, &entry) &&
+		(entry.block != block || entry.offset != offset);
+}
+
 /*
  * Find the version of rowid that satisfies snapshot, starting from a copied
  * map entry if given (MVCC snapshots only, see chain_start_at) or from the
- * row map.  On success *result
- * points into a page that stays pinned in *keep.  If all_dead is given it
- * is set to whether every version of the row is dead to every transaction
- * (the index entry pointing here can be killed).
+ * row map.  On success *result points into a page that stays pinned in
+ * *keep.  If all_dead is given it is set to whether every version of the
+ * row is dead to every transaction (the index entry pointing here can be
+ * killed).
+ *
+ * The newest version read from the map may be superseded before its page
+ * is locked.  For an MVCC snapshot that does not matter (the newer version
+ * did not exist when the snapshot was taken), but a non-MVCC snapshot
+ * (dirty, self, any: unique checks, ON CONFLICT) must not answer from the
+ * older versions alone: when nothing qualified and the map moved on
+ * meanwhile, the walk starts again.
  *
  * Like heap, this registers serializable conflicts for every version looked
  * at and a predicate lock on the one returned.
@@ -188,67 +207,100 @@ chain_find_visible(Relation rel, uint64 rowid, const AuraMapEntry *entry,
 {
 	AuraChainCursor cur;
 	GlobalVisState *vistest = NULL;
+	bool		mvcc = IsMVCCSnapshot(snapshot);
 
 	AURA_CHECK(keep != NULL);
+	AURA_CHECK(entry == NULL || mvcc);
 	if (all_dead)
-	{
-		*all_dead = true;
 		vistest = GlobalVisTestFor(rel);
-	}
-	if (entry)
-		chain_start_at(&cur, rel, rowid, entry, BUFFER_LOCK_SHARE, keep);
-	else if (!chain_first(&cur, rel, rowid, BUFFER_LOCK_SHARE, keep))
-		return false;
-	do
-	{
-		bool		valid;
 
-		valid = HeapTupleSatisfiesVisibility(&cur.tuple, snapshot, cur.buf);
-		HeapCheckForSerializableConflictOut(valid, rel, &cur.tuple, cur.buf,
-											snapshot);
-		if (valid)
+	for (;;)
+	{
+		BlockNumber head_block;
+		OffsetNumber head_offset;
+		bool		dead = true;
+
+		if (entry)
+			chain_start_at(&cur, rel, rowid, entry, BUFFER_LOCK_SHARE, keep);
+		else if (!chain_first(&cur, rel, rowid, BUFFER_LOCK_SHARE, keep))
 		{
-			PredicateLockTID(rel, &cur.tuple.t_self, snapshot,
-							 HeapTupleHeaderGetXmin(cur.tuple.t_data));
-			*result = cur.tuple;
-			chain_end(&cur, keep);
 			if (all_dead)
-				*all_dead = false;
-			return true;
+				*all_dead = true;
+			return false;
 		}
-		if (all_dead && *all_dead &&
-			!HeapTupleIsSurelyDead(&cur.tuple, vistest))
-			*all_dead = false;
-	} while (chain_next(&cur));
-	chain_end(&cur, keep);
-	return false;
+		head_block = cur.block;
+		head_offset = cur.offset;
+		do
+		{
+			bool		valid;
+
+			valid = HeapTupleSatisfiesVisibility(&cur.tuple, snapshot, cur.buf);
+			HeapCheckForSerializableConflictOut(valid, rel, &cur.tuple,
+												cur.buf, snapshot);
+			if (valid)
+			{
+				PredicateLockTID(rel, &cur.tuple.t_self, snapshot,
+								 HeapTupleHeaderGetXmin(cur.tuple.t_data));
+				*result = cur.tuple;
+				chain_end(&cur, keep);
+				if (all_dead)
+					*all_dead = false;
+				return true;
+			}
+			if (all_dead && dead &&
+				!HeapTupleIsSurelyDead(&cur.tuple, vistest))
+				dead = false;
+		} while (chain_next(&cur));
+		chain_end(&cur, keep);
+
+		if (mvcc || !chain_head_moved(rel, rowid, head_block, head_offset))
+		{
+			if (all_dead)
+				*all_dead = dead;
+			return false;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /*
  * Find the newest version of rowid whose inserter committed or is the
  * current transaction: the row as a writer would find it, ignoring versions
  * of aborted or still running updates.  *result stays pinned in *keep.
+ * As in chain_find_visible, a head superseded while we looked means
+ * looking again.
  */
 bool
 chain_find_latest(Relation rel, uint64 rowid, Buffer *keep, HeapTuple result)
 {
 	AuraChainCursor cur;
 
-	if (!chain_first(&cur, rel, rowid, BUFFER_LOCK_SHARE, keep))
-		return false;
-	do
+	for (;;)
 	{
-		AuraXminState st = aura_xmin_state(cur.tuple.t_data);
+		BlockNumber head_block;
+		OffsetNumber head_offset;
+		bool		found = false;
 
-		if (st == AURA_XMIN_COMMITTED || st == AURA_XMIN_MINE)
+		if (!chain_first(&cur, rel, rowid, BUFFER_LOCK_SHARE, keep))
+			return false;
+		head_block = cur.block;
+		head_offset = cur.offset;
+		do
 		{
-			*result = cur.tuple;
-			chain_end(&cur, keep);
-			return true;
-		}
-	} while (chain_next(&cur));
-	chain_end(&cur, keep);
-	return false;
+			AuraXminState st = aura_xmin_state(cur.tuple.t_data);
+
+			if (st == AURA_XMIN_COMMITTED || st == AURA_XMIN_MINE)
+			{
+				*result = cur.tuple;
+				found = true;
+				break;
+			}
+		} while (chain_next(&cur));
+		chain_end(&cur, keep);
+		if (!chain_head_moved(rel, rowid, head_block, head_offset))
+			return found;
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /*

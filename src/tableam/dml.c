@@ -478,17 +478,19 @@ update_check_changes(Relation rel, HeapTuple oldtup, AuraUpdateCheck *upd)
 
 /*
  * Find the version a modification of rowid applies to and lock its page
- * exclusively.  With find_last that is the newest version whose inserter
- * committed (or is us).  Otherwise it is the version the caller's snapshot
- * sees -- heap's TID names a version, ours names a row -- or, after
- * EvalPlanQual locked a newer version for us, that locked version.
+ * exclusively.  Heap's TID names a version, ours names a row, so the
+ * caller says which version it means:
+ *
+ * use_snapshot: the version the caller's snapshot sees (UPDATE and DELETE
+ * act on the row their scan saw; a newer committed version then yields
+ * TM_Updated and EvalPlanQual or a serialization failure, as on heap), or,
+ * after EvalPlanQual locked a newer version for us, that locked version.
+ * Otherwise: the newest version whose inserter committed (or is us).
  */
 static bool
 modify_find_target(Relation rel, uint64 rowid, Snapshot snapshot,
-				   bool find_last, AuraChainCursor *cur)
+				   bool use_snapshot, AuraChainCursor *cur)
 {
-	bool		use_snapshot = !find_last && snapshot != NULL &&
-	IsMVCCSnapshot(snapshot);
 
 	if (!chain_first(cur, rel, rowid, BUFFER_LOCK_EXCLUSIVE, NULL))
 		return false;
@@ -548,13 +550,29 @@ modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 	XLTW_Oper	oper = op == AURA_OP_DELETE ? XLTW_Delete :
 	op == AURA_OP_UPDATE ? XLTW_Update : XLTW_Lock;
 
+	/*
+	 * Which version does the caller mean?  UPDATE and DELETE: the one their
+	 * snapshot sees.  Row locks with FIND_LAST_VERSION: the newest.  Other
+	 * row locks come from a scan under a transaction snapshot (SELECT FOR
+	 * UPDATE in REPEATABLE READ: the visible version, so a newer one means
+	 * a serialization failure) or, in READ COMMITTED, from ON CONFLICT,
+	 * whose TID came from a dirty index probe and means the newest version.
+	 * A lock finding no visible version (ON CONFLICT under a transaction
+	 * snapshot) takes the newest; the executor then checks visibility.
+	 */
+	bool		use_snapshot = snapshot != NULL && IsMVCCSnapshot(snapshot) &&
+	(op != AURA_OP_LOCK || (!find_last && IsolationUsesXactSnapshot()));
+
 	*already = false;
 	for (;;)
 	{
 		TM_Result	result;
 		HeapTupleHeader t;
 
-		if (!modify_find_target(rel, rowid, snapshot, find_last, cur))
+		CHECK_FOR_INTERRUPTS();
+		if (!modify_find_target(rel, rowid, snapshot, use_snapshot, cur) &&
+			(!use_snapshot || op != AURA_OP_LOCK ||
+			 !modify_find_target(rel, rowid, snapshot, false, cur)))
 			return TM_Invisible;
 		t = cur->tuple.t_data;
 

@@ -168,7 +168,8 @@ aura_xmax_action(HeapTupleHeader tup, LockTupleMode mode, bool is_lock,
 				continue;
 			if (!TransactionIdIsInProgress(members[i].xid))
 			{
-				if (member_updates)
+				/* an aborted updater is no obstacle; a committed one is news */
+				if (member_updates && TransactionIdDidCommit(members[i].xid))
 					action = AURA_XMAX_RECHECK;
 				continue;
 			}
