@@ -353,56 +353,72 @@ aura_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 
 		while (i < end)
 		{
-			uint64		rowid = base + (i - first);
-			uint64		mapno = RowidGetMapPageNo(rowid);
-			Buffer		hotbuf;
+			uint64		mapno = RowidGetMapPageNo(base + (i - first));
+			Buffer		hotbufs[MAX_GENERIC_XLOG_PAGES - 1];
+			int			nhot = 0;
 			Buffer		mapbuf;
-			bool		isnew;
 			GenericXLogState *state;
 			Page		hotpage;
 			Page		mappage;
+			int			j;
 
 			(void) rowmap_page_block(rel, mapno, true);
-			hotbuf = vlog_target_page(rel,
-									  MAXALIGN(AURA_VERSION_HDRSZ + tuples[i]->t_len),
-									  bistate);
-			isnew = PageIsNew(BufferGetPage(hotbuf));
-			mapbuf = rowmap_lock_page(rel, rowid, BUFFER_LOCK_EXCLUSIVE, true);
+			hotbufs[nhot] = vlog_target_page(rel, MAXALIGN(AURA_VERSION_HDRSZ +
+														   tuples[i]->t_len),
+											 bistate);
+			mapbuf = rowmap_lock_page(rel, base + (i - first),
+									  BUFFER_LOCK_EXCLUSIVE, true);
 
+			/*
+			 * One record: the map page and up to three hot pages.  Pages
+			 * after the first are fresh ones of this backend, so holding the
+			 * map page while extending cannot deadlock.
+			 */
 			state = GenericXLogStart(rel);
-			hotpage = GenericXLogRegisterBuffer(state, hotbuf,
-												isnew ? GENERIC_XLOG_FULL_IMAGE : 0);
-			if (isnew)
-				aura_page_init(hotpage, AURA_PAGE_HOT, 0, 0);
 			mappage = GenericXLogRegisterBuffer(state, mapbuf, 0);
-
-			/* as many rows as fit on this hot page and this map page */
-			do
+			for (;;)
 			{
-				HeapTuple	tuple = tuples[i];
-				AuraMapEntry *entry;
+				bool		isnew = PageIsNew(BufferGetPage(hotbufs[nhot]));
 
-				rowid = base + (i - first);
-				aura_rowid_to_tid(rowid, &tuple->t_self);
-				tuple->t_data->t_ctid = tuple->t_self;
-				entry = rowmap_page_entry(mappage, rowid);
-				AURA_CHECK(entry->block == InvalidBlockNumber);
-				entry->offset = vlog_add_version(rel, hotpage, rowid,
-												 InvalidBlockNumber,
-												 InvalidOffsetNumber, tuple);
-				entry->block = BufferGetBlockNumber(hotbuf);
-				entry->flags = 0;
-				slots[i]->tts_tableOid = RelationGetRelid(rel);
-				slots[i]->tts_tid = tuple->t_self;
-				i++;
-			} while (i < end &&
-					 RowidGetMapPageNo(rowid + 1) == mapno &&
-					 PageGetFreeSpace(hotpage) >=
-					 MAXALIGN(AURA_VERSION_HDRSZ + tuples[i]->t_len));
+				hotpage = GenericXLogRegisterBuffer(state, hotbufs[nhot],
+													isnew ? GENERIC_XLOG_FULL_IMAGE : 0);
+				if (isnew)
+					aura_page_init(hotpage, AURA_PAGE_HOT, 0, 0);
 
+				/* as many rows as fit on this hot page and this map page */
+				while (i < end &&
+					   RowidGetMapPageNo(base + (i - first)) == mapno &&
+					   PageGetFreeSpace(hotpage) >=
+					   MAXALIGN(AURA_VERSION_HDRSZ + tuples[i]->t_len))
+				{
+					HeapTuple	tuple = tuples[i];
+					uint64		rowid = base + (i - first);
+					AuraMapEntry *entry;
+
+					aura_rowid_to_tid(rowid, &tuple->t_self);
+					tuple->t_data->t_ctid = tuple->t_self;
+					entry = rowmap_page_entry(mappage, rowid);
+					AURA_CHECK(entry->block == InvalidBlockNumber);
+					entry->offset = vlog_add_version(rel, hotpage, rowid,
+													 InvalidBlockNumber,
+													 InvalidOffsetNumber, tuple);
+					entry->block = BufferGetBlockNumber(hotbufs[nhot]);
+					entry->flags = 0;
+					slots[i]->tts_tableOid = RelationGetRelid(rel);
+					slots[i]->tts_tid = tuple->t_self;
+					i++;
+				}
+				nhot++;
+				if (i >= end || RowidGetMapPageNo(base + (i - first)) != mapno ||
+					nhot == MAX_GENERIC_XLOG_PAGES - 1)
+					break;
+				hotbufs[nhot] = vlog_extend(rel, AURA_PAGE_HOT, 0, 0);
+				RelationSetTargetBlock(rel, BufferGetBlockNumber(hotbufs[nhot]));
+			}
 			GenericXLogFinish(state);
 			UnlockReleaseBuffer(mapbuf);
-			UnlockReleaseBuffer(hotbuf);
+			for (j = 0; j < nhot; j++)
+				UnlockReleaseBuffer(hotbufs[j]);
 		}
 	}
 
