@@ -550,6 +550,27 @@ acquire_tuple_lock(Relation rel, ItemPointer tid, LockTupleMode mode,
 }
 
 /*
+ * Release the target version without acting on it.  A row lock still hands
+ * the version to the caller in its slot, as heap does: ON CONFLICT looks at
+ * the xmin of a row it could not lock.
+ */
+static void
+modify_give_up(Relation rel, AuraChainCursor *cur, TupleTableSlot *slot)
+{
+	Buffer		keep = InvalidBuffer;
+	HeapTupleData tuple = cur->tuple;
+
+	if (slot == NULL)
+	{
+		chain_end(cur, NULL);
+		return;
+	}
+	chain_end(cur, &keep);
+	aura_store_tuple(rel, &tuple, keep, slot);
+	ReleaseBuffer(keep);
+}
+
+/*
  * The common first half of update, delete and lock: find the target
  * version, wait until nobody conflicting holds it, and return TM_Ok with the
  * cursor's page exclusively locked -- or another TM_Result with nothing
@@ -561,7 +582,8 @@ modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 			   CommandId cid, Snapshot crosscheck, LockTupleMode *mode,
 			   AuraModifyOp op, LockWaitPolicy policy, bool find_last,
 			   AuraUpdateCheck *upd, TM_FailureData *tmfd,
-			   AuraChainCursor *cur, bool *have_tuple_lock, bool *already)
+			   AuraChainCursor *cur, bool *have_tuple_lock, bool *already,
+			   TupleTableSlot *slot)
 {
 	XLTW_Oper	oper = op == AURA_OP_DELETE ? XLTW_Delete :
 	op == AURA_OP_UPDATE ? XLTW_Update : XLTW_Lock;
@@ -600,6 +622,11 @@ modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 		}
 
 		result = HeapTupleSatisfiesUpdate(&cur->tuple, cid, cur->buf);
+		if (result == TM_Invisible)
+		{
+			modify_give_up(rel, cur, slot);
+			return TM_Invisible;
+		}
 		if (result == TM_BeingModified)
 		{
 			TransactionId waitxid;
@@ -657,7 +684,7 @@ modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 			result = (cur->vh->flags & AURA_VF_UPDATED) ||
 				ItemPointerIndicatesMovedPartitions(&t->t_ctid) ?
 				TM_Updated : TM_Deleted;
-		chain_end(cur, NULL);
+		modify_give_up(rel, cur, slot);
 		return result;
 	}
 }
@@ -747,7 +774,7 @@ aura_tuple_delete(Relation rel, ItemPointer tid, CommandId cid,
 	result = modify_acquire(rel, tid, rowid, snapshot, cid, crosscheck, &mode,
 							AURA_OP_DELETE,
 							wait ? LockWaitBlock : LockWaitSkip, false, NULL,
-							tmfd, &cur, &have_tuple_lock, &already);
+							tmfd, &cur, &have_tuple_lock, &already, NULL);
 	if (result == TM_Ok)
 	{
 		CheckForSerializableConflictIn(rel, tid, ItemPointerGetBlockNumber(tid));
@@ -795,7 +822,7 @@ aura_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot,
 	result = modify_acquire(rel, otid, rowid, snapshot, cid, crosscheck, &mode,
 							AURA_OP_UPDATE,
 							wait ? LockWaitBlock : LockWaitSkip, false, &upd,
-							tmfd, &cur, &have_tuple_lock, &already);
+							tmfd, &cur, &have_tuple_lock, &already, NULL);
 	*lockmode = mode;
 	if (result == TM_Ok)
 	{
@@ -858,7 +885,7 @@ aura_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 		result = modify_acquire(rel, tid, rowid, snapshot, cid,
 								InvalidSnapshot, &mode, AURA_OP_LOCK,
 								wait_policy, find_last, NULL, tmfd, &cur,
-								&have_tuple_lock, &already);
+								&have_tuple_lock, &already, slot);
 		if (result != TM_Updated || !find_last ||
 			ItemPointerIndicatesMovedPartitions(&tmfd->ctid))
 			break;
