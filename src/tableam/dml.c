@@ -427,11 +427,13 @@ aura_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 }
 
 /*
- * Does every update of this table need a new rowid?  AFTER UPDATE row
- * triggers fetch the old and the new row by TID; both must be
- * distinguishable, so such tables never keep the rowid.  (Foreign-key
- * triggers only fire when key columns changed, which gives a new rowid
- * anyway, or read only the new row.)
+ * Does every update of this table need a new rowid?  AFTER row triggers
+ * (also deferred ones firing at commit) and transition tables fetch rows
+ * by TID once the statement is done; with a kept rowid the TID would lead
+ * to the newest version instead of the one the event was about.  So such
+ * tables give every update a new rowid, and each TID names one version.
+ * Foreign-key triggers are exempt: they fire on key changes, which take a
+ * new rowid anyway, or check the newest version, which is what they want.
  */
 static bool
 update_needs_new_rowid_always(Relation rel)
@@ -439,14 +441,16 @@ update_needs_new_rowid_always(Relation rel)
 	TriggerDesc *trigdesc = rel->trigdesc;
 	int			i;
 
-	if (trigdesc == NULL || !trigdesc->trig_update_after_row)
+	if (trigdesc == NULL)
 		return false;
+	if (trigdesc->trig_update_old_table || trigdesc->trig_update_new_table ||
+		trigdesc->trig_insert_new_table || trigdesc->trig_delete_old_table)
+		return true;
 	for (i = 0; i < trigdesc->numtriggers; i++)
 	{
 		Trigger    *trig = &trigdesc->triggers[i];
 
-		if (TRIGGER_TYPE_MATCHES(trig->tgtype, TRIGGER_TYPE_ROW,
-								 TRIGGER_TYPE_AFTER, TRIGGER_TYPE_UPDATE) &&
+		if (TRIGGER_FOR_ROW(trig->tgtype) && TRIGGER_FOR_AFTER(trig->tgtype) &&
 			RI_FKey_trigger_type(trig->tgfoid) == RI_TRIGGER_NONE)
 			return true;
 	}
@@ -708,6 +712,12 @@ modify_write_xmax(Relation rel, AuraChainCursor *cur, CommandId cid,
 	AuraVersionHeader *vh;
 	HeapTupleHeader t;
 
+	/*
+	 * As heap does, before this transaction's xid can be stored as an xmax:
+	 * another backend may fold it into a MultiXact right afterwards, and
+	 * that MultiXact must not count as older than all of our lockers.
+	 */
+	MultiXactIdSetOldestMember();
 	aura_compute_new_xmax(cur->tuple.t_data, xid, mode, op != AURA_OP_LOCK,
 						  &new_xmax, &im, &im2);
 	if (op != AURA_OP_LOCK)
