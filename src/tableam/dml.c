@@ -105,10 +105,17 @@ aura_move_values_to_blobs(Relation rel, HeapTuple tuple)
 		Size		size = SizeofHeapTupleHeader + BITMAPLEN(natts) +
 		heap_compute_data_size(desc, values, isnull);
 		int			biggest = -1;
-		Size		biggest_size = AURA_BLOB_MIN_VALUE;
+		Size		biggest_size;
 
+		/*
+		 * Values move out biggest first until the row is under the
+		 * threshold; small values (each would take a blob page of its own)
+		 * only when the row could not be stored otherwise.
+		 */
 		if (MAXALIGN(size) <= AURA_TUPLE_THRESHOLD)
 			break;
+		biggest_size = MAXALIGN(size) <= AURA_MAX_TUPLE_SIZE ?
+			AURA_BLOB_MIN_VALUE : TOAST_POINTER_SIZE;
 		for (i = 0; i < natts; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
