@@ -6,7 +6,7 @@ set -euo pipefail
 n=1000000000
 as_user() { runuser -u "$PGUSER" -- env PATH="$PATH" PGHOST="$PGHOST" PGPORT="$PGPORT" "$@"; }
 expected=$(head -c "$n" /dev/zero | tr '\0' 'x' | md5sum | cut -d' ' -f1)
-out=$(as_user psql -X -At -v ON_ERROR_STOP=1 -d postgres <<SQL
+out=$(as_user psql -X -At -q -v ON_ERROR_STOP=1 -d postgres <<SQL
 CREATE EXTENSION IF NOT EXISTS auradb;
 DROP TABLE IF EXISTS blob_1gb;
 CREATE TABLE blob_1gb (id int, v text) USING aura;
