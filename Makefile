@@ -14,6 +14,7 @@ PGFILEDESC = "auradb - log-structured table and index access methods"
 OBJS = \
 	src/auradb.o \
 	src/storage/aura_page.o \
+	src/storage/aura_wal.o \
 	src/storage/meta.o \
 	src/storage/rowmap.o \
 	src/storage/vlog.o \

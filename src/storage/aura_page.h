@@ -84,7 +84,10 @@ typedef AuraPageOpaqueData *AuraPageOpaque;
 
 /*
  * Row map entry: where the newest version of a rowid is.  A map page is an
- * array of these; an unused entry has block == InvalidBlockNumber.
+ * array of these.  An unused entry is all zeroes (block 0 is the meta page,
+ * never a hot page): a map page keeps pd_lower just past its last used
+ * entry, so the unused tail is the page's hole, which full-page images and
+ * Generic WAL deltas skip and which PostgreSQL keeps zeroed.
  */
 typedef struct AuraMapEntry
 {
@@ -92,6 +95,8 @@ typedef struct AuraMapEntry
 	OffsetNumber offset;		/* line pointer on that page */
 	uint16		flags;			/* reserved, zero */
 } AuraMapEntry;
+
+#define AuraMapEntryIsUsed(e)	((e)->block != 0)
 
 #define AURA_MAP_ENTRIES_PER_PAGE \
 	((uint32) (AURA_PAGE_CONTENT_SIZE / sizeof(AuraMapEntry)))

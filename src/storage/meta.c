@@ -21,6 +21,7 @@
 #include "access/generic_xlog.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "storage/aura_wal.h"
 #include "storage/meta.h"
 #include "utils/memutils.h"
 
@@ -162,25 +163,26 @@ aura_allocate_rowids(Relation rel, uint32 nwanted, uint32 *ngot)
 	{
 		uint32		batch = Max(nwanted, AURA_ROWID_BATCH);
 		Buffer		buf;
-		GenericXLogState *state;
+		AuraWal		wal;
 		AuraMetaData *meta;
 
 		aura_meta_ensure(rel);
 		buf = aura_meta_read(rel, BUFFER_LOCK_EXCLUSIVE);
-		state = GenericXLogStart(rel);
-		meta = AuraPageGetMeta(GenericXLogRegisterBuffer(state, buf, 0));
+		meta = AuraPageGetMeta(BufferGetPage(buf));
 		if (meta->next_rowid + batch > AURA_MAX_ROWID)
-		{
-			GenericXLogAbort(state);
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("aura table \"%s\" has no rowids left",
 							RelationGetRelationName(rel)),
 					 errhint("Rewrite the table with VACUUM FULL.")));
-		}
+		aura_wal_start(&wal, rel);
+		(void) aura_wal_register(&wal, buf, false);
+		aura_wal_begin_changes(&wal);
 		first = meta->next_rowid;
 		meta->next_rowid += batch;
-		GenericXLogFinish(state);
+		aura_wal_changed(&wal, BufferGetPage(buf), &meta->next_rowid,
+						 sizeof(meta->next_rowid));
+		aura_wal_finish(&wal);
 		UnlockReleaseBuffer(buf);
 
 		/* the meta read may have invalidated nothing, but re-fetch anyway */

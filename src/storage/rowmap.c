@@ -136,10 +136,8 @@ rowmap_create_page(Relation rel, uint64 mapno)
 
 	state = GenericXLogStart(rel);
 	mappage = GenericXLogRegisterBuffer(state, mapbuf, GENERIC_XLOG_FULL_IMAGE);
+	/* all entries unused: they are the (zeroed) hole of the page */
 	aura_page_init(mappage, AURA_PAGE_MAP, (uint32) mapno, 0);
-	memset(AuraPageGetContents(mappage), 0xFF,
-		   AURA_MAP_ENTRIES_PER_PAGE * sizeof(AuraMapEntry));
-	((PageHeader) mappage)->pd_lower = ((PageHeader) mappage)->pd_upper;
 
 	dirpage = GenericXLogRegisterBuffer(state, dirbuf,
 										newdir ? GENERIC_XLOG_FULL_IMAGE : 0);
@@ -237,7 +235,7 @@ rowmap_lookup(Relation rel, uint64 rowid, AuraMapEntry *entry)
 		return false;
 	*entry = *rowmap_page_entry(BufferGetPage(buf), rowid);
 	UnlockReleaseBuffer(buf);
-	return entry->block != InvalidBlockNumber;
+	return AuraMapEntryIsUsed(entry);
 }
 
 /*

@@ -15,6 +15,7 @@
 #define AURA_ROWMAP_H
 
 #include "storage/aura_page.h"
+#include "storage/aura_wal.h"
 #include "storage/bufmgr.h"
 #include "utils/rel.h"
 
@@ -25,6 +26,29 @@ static inline AuraMapEntry *
 rowmap_page_entry(Page page, uint64 rowid)
 {
 	return ((AuraMapEntry *) AuraPageGetContents(page)) + RowidGetMapSlot(rowid);
+}
+
+/*
+ * Point the entry of rowid at (block, offset) on a map page registered in
+ * wal (inside its critical section), growing the page's used part to cover
+ * it.
+ */
+static inline void
+rowmap_set_entry(AuraWal *wal, Page page, uint64 rowid, BlockNumber block,
+				 OffsetNumber offset)
+{
+	AuraMapEntry *entry = rowmap_page_entry(page, rowid);
+	LocationIndex end = (LocationIndex) ((char *) (entry + 1) - (char *) page);
+
+	entry->block = block;
+	entry->offset = offset;
+	entry->flags = 0;
+	aura_wal_changed(wal, page, entry, sizeof(AuraMapEntry));
+	if (((PageHeader) page)->pd_lower < end)
+	{
+		((PageHeader) page)->pd_lower = end;
+		aura_wal_changed(wal, page, page, SizeOfPageHeaderData);
+	}
 }
 
 extern BlockNumber rowmap_page_block(Relation rel, uint64 mapno, bool create);

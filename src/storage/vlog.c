@@ -72,11 +72,12 @@ vlog_target_page(Relation rel, Size needed, BulkInsertState bistate)
 }
 
 /*
- * Append a version of rowid to a hot page (the Generic WAL working copy of
- * it).  tuple->t_data is copied after the aura version header.
+ * Append a version of rowid to a hot page registered in wal (inside its
+ * critical section; the caller made sure it fits).  tuple->t_data is copied
+ * after the aura version header.
  */
 OffsetNumber
-vlog_add_version(Relation rel, Page page, uint64 rowid,
+vlog_add_version(AuraWal *wal, Page page, uint64 rowid,
 				 BlockNumber prev_block, OffsetNumber prev_offset,
 				 HeapTuple tuple)
 {
@@ -87,7 +88,6 @@ vlog_add_version(Relation rel, Page page, uint64 rowid,
 		char		data[BLCKSZ];
 		double		align;		/* MAXALIGN the buffer */
 	}			item;
-	OffsetNumber offnum;
 
 	AURA_CHECK(size <= AURA_MAX_VERSION_SIZE);
 	memset(&item.hdr, 0, AURA_VERSION_HDRSZ);
@@ -97,12 +97,7 @@ vlog_add_version(Relation rel, Page page, uint64 rowid,
 	item.hdr.flags = 0;
 	memcpy(item.data + AURA_VERSION_HDRSZ, tuple->t_data, tuple->t_len);
 
-	offnum = PageAddItem(page, (Item) item.data, size, InvalidOffsetNumber,
-						 false, false);
-	if (offnum == InvalidOffsetNumber)
-		elog(ERROR, "failed to add row version to aura page of \"%s\"",
-			 RelationGetRelationName(rel));
-	return offnum;
+	return aura_wal_add_item(wal, page, (Item) item.data, size);
 }
 
 /* The version at offnum of a hot page */

@@ -17,6 +17,7 @@
 #include "access/heapam.h"
 #include "access/hio.h"
 #include "storage/aura_page.h"
+#include "storage/aura_wal.h"
 #include "storage/bufmgr.h"
 #include "utils/rel.h"
 
@@ -27,7 +28,7 @@
 
 extern Buffer vlog_target_page(Relation rel, Size needed,
 							   BulkInsertState bistate);
-extern OffsetNumber vlog_add_version(Relation rel, Page page, uint64 rowid,
+extern OffsetNumber vlog_add_version(AuraWal *wal, Page page, uint64 rowid,
 									 BlockNumber prev_block,
 									 OffsetNumber prev_offset,
 									 HeapTuple tuple);

@@ -191,9 +191,12 @@ aura_store_version(Relation rel, uint64 rowid, HeapTuple tuple,
 	Buffer		hotbuf;
 	Buffer		mapbuf;
 	bool		isnew;
-	GenericXLogState *state;
+	AuraWal		wal;
 	Page		hotpage;
+	Page		mappage;
 	AuraMapEntry *entry;
+	BlockNumber prev_block = InvalidBlockNumber;
+	OffsetNumber prev_offset = InvalidOffsetNumber;
 	OffsetNumber offnum;
 
 	/* make sure the map page exists before any page is locked */
@@ -203,22 +206,25 @@ aura_store_version(Relation rel, uint64 rowid, HeapTuple tuple,
 	isnew = PageIsNew(BufferGetPage(hotbuf));
 	mapbuf = rowmap_lock_page(rel, rowid, BUFFER_LOCK_EXCLUSIVE, true);
 
-	state = GenericXLogStart(rel);
-	hotpage = GenericXLogRegisterBuffer(state, hotbuf,
-										isnew ? GENERIC_XLOG_FULL_IMAGE : 0);
+	aura_wal_start(&wal, rel);
+	hotpage = aura_wal_register(&wal, hotbuf, isnew);
+	mappage = aura_wal_register(&wal, mapbuf, false);
+	entry = rowmap_page_entry(mappage, rowid);
+	AURA_CHECK(same_rowid == AuraMapEntryIsUsed(entry));
+	if (same_rowid)
+	{
+		prev_block = entry->block;
+		prev_offset = entry->offset;
+	}
+
+	aura_wal_begin_changes(&wal);
 	if (isnew)
 		aura_page_init(hotpage, AURA_PAGE_HOT, 0, 0);
-	entry = rowmap_page_entry(GenericXLogRegisterBuffer(state, mapbuf, 0),
-							  rowid);
-	AURA_CHECK(same_rowid == (entry->block != InvalidBlockNumber));
-	offnum = vlog_add_version(rel, hotpage, rowid,
-							  same_rowid ? entry->block : InvalidBlockNumber,
-							  same_rowid ? entry->offset : InvalidOffsetNumber,
+	offnum = vlog_add_version(&wal, hotpage, rowid, prev_block, prev_offset,
 							  tuple);
-	entry->block = BufferGetBlockNumber(hotbuf);
-	entry->offset = offnum;
-	entry->flags = 0;
-	GenericXLogFinish(state);
+	rowmap_set_entry(&wal, mappage, rowid, BufferGetBlockNumber(hotbuf),
+					 offnum);
+	aura_wal_finish(&wal);
 
 	UnlockReleaseBuffer(mapbuf);
 	UnlockReleaseBuffer(hotbuf);
@@ -306,8 +312,7 @@ aura_tuple_complete_speculative(Relation rel, TupleTableSlot *slot,
 {
 	uint64		rowid;
 	AuraChainCursor cur;
-	GenericXLogState *state;
-	Page		page;
+	AuraWal		wal;
 	HeapTupleHeader tup;
 
 	if (!aura_tid_to_rowid(&slot->tts_tid, &rowid) ||
@@ -318,9 +323,10 @@ aura_tuple_complete_speculative(Relation rel, TupleTableSlot *slot,
 		elog(ERROR, "row of \"%s\" is not a speculative insertion",
 			 RelationGetRelationName(rel));
 
-	state = GenericXLogStart(rel);
-	page = GenericXLogRegisterBuffer(state, cur.buf, 0);
-	tup = AuraVersionGetTuple(vlog_get_version(page, cur.offset));
+	aura_wal_start(&wal, rel);
+	(void) aura_wal_register(&wal, cur.buf, false);
+	tup = cur.tuple.t_data;
+	aura_wal_begin_changes(&wal);
 	if (!succeeded)
 	{
 		tup->t_infomask &= ~(HEAP_XMAX_BITS | HEAP_MOVED);
@@ -328,8 +334,45 @@ aura_tuple_complete_speculative(Relation rel, TupleTableSlot *slot,
 		HeapTupleHeaderSetXmin(tup, InvalidTransactionId);
 	}
 	tup->t_ctid = cur.tuple.t_self;
-	GenericXLogFinish(state);
+	aura_wal_changed(&wal, BufferGetPage(cur.buf), tup, SizeofHeapTupleHeader);
+	aura_wal_finish(&wal);
 	chain_end(&cur, NULL);
+}
+
+/*
+ * Plan a multi-insert record: rows tuples[from .. to) go, in order, to the
+ * given first hot page and then to fresh pages, at most
+ * MAX_GENERIC_XLOG_PAGES - 1 pages in all.  Sets last[p] to the last row
+ * of page p and returns the number of pages used (each gets >= 1 row; the
+ * first page has room for tuples[from]).
+ */
+static int
+multi_insert_plan(Page first, HeapTuple *tuples, int from, int to, int *last)
+{
+	/* free bytes as PageGetFreeSpace counts them */
+	Size		fresh = AURA_PAGE_CONTENT_SIZE - sizeof(ItemIdData);
+	Size		avail = PageIsNew(first) ? fresh : PageGetFreeSpace(first);
+	int			npages = 1;
+	int			i;
+
+	last[0] = from;
+	for (i = from; i < to; i++)
+	{
+		Size		need = MAXALIGN(AURA_VERSION_HDRSZ + tuples[i]->t_len);
+
+		if (need > avail)
+		{
+			if (npages == MAX_GENERIC_XLOG_PAGES - 1)
+				break;
+			npages++;
+			avail = fresh;
+		}
+		/* the line pointer of this item, as PageAddItem takes it */
+		avail = avail >= need + sizeof(ItemIdData) ?
+			avail - need - sizeof(ItemIdData) : 0;
+		last[npages - 1] = i;
+	}
+	return npages;
 }
 
 void
@@ -362,67 +405,71 @@ aura_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 		{
 			uint64		mapno = RowidGetMapPageNo(base + (i - first));
 			Buffer		hotbufs[MAX_GENERIC_XLOG_PAGES - 1];
-			int			nhot = 0;
+			int			last[MAX_GENERIC_XLOG_PAGES - 1];
+			int			nhot;
 			Buffer		mapbuf;
-			GenericXLogState *state;
-			Page		hotpage;
+			AuraWal		wal;
 			Page		mappage;
 			int			j;
+			int			k;
 
 			(void) rowmap_page_block(rel, mapno, true);
-			hotbufs[nhot] = vlog_target_page(rel, MAXALIGN(AURA_VERSION_HDRSZ +
-														   tuples[i]->t_len),
-											 bistate);
+			hotbufs[0] = vlog_target_page(rel, MAXALIGN(AURA_VERSION_HDRSZ +
+														tuples[i]->t_len),
+										  bistate);
 			mapbuf = rowmap_lock_page(rel, base + (i - first),
 									  BUFFER_LOCK_EXCLUSIVE, true);
 
 			/*
-			 * One record: the map page and up to three hot pages.  Pages
-			 * after the first are fresh ones of this backend, so holding the
-			 * map page while extending cannot deadlock.
+			 * One record: the map page and up to three hot pages.  Plan
+			 * which rows go to which page first -- nothing may fail once
+			 * the pages are being changed.  Pages after the first are fresh
+			 * ones of this backend, so holding the map page while extending
+			 * cannot deadlock.
 			 */
-			state = GenericXLogStart(rel);
-			mappage = GenericXLogRegisterBuffer(state, mapbuf, 0);
-			for (;;)
+			nhot = multi_insert_plan(BufferGetPage(hotbufs[0]), tuples, i,
+									 Min(end, i + (int) (AURA_MAP_ENTRIES_PER_PAGE -
+														 RowidGetMapSlot(base + (i - first)))),
+									 last);
+			for (j = 1; j < nhot; j++)
 			{
-				bool		isnew = PageIsNew(BufferGetPage(hotbufs[nhot]));
+				hotbufs[j] = vlog_extend(rel, AURA_PAGE_HOT, 0, 0);
+				RelationSetTargetBlock(rel, BufferGetBlockNumber(hotbufs[j]));
+			}
 
-				hotpage = GenericXLogRegisterBuffer(state, hotbufs[nhot],
-													isnew ? GENERIC_XLOG_FULL_IMAGE : 0);
-				if (isnew)
+			aura_wal_start(&wal, rel);
+			mappage = aura_wal_register(&wal, mapbuf, false);
+			for (j = 0; j < nhot; j++)
+				(void) aura_wal_register(&wal, hotbufs[j],
+										 PageIsNew(BufferGetPage(hotbufs[j])));
+			aura_wal_begin_changes(&wal);
+			for (j = 0; j < nhot; j++)
+			{
+				Page		hotpage = BufferGetPage(hotbufs[j]);
+
+				if (PageIsNew(hotpage))
 					aura_page_init(hotpage, AURA_PAGE_HOT, 0, 0);
-
-				/* as many rows as fit on this hot page and this map page */
-				while (i < end &&
-					   RowidGetMapPageNo(base + (i - first)) == mapno &&
-					   PageGetFreeSpace(hotpage) >=
-					   MAXALIGN(AURA_VERSION_HDRSZ + tuples[i]->t_len))
+				for (k = i; k <= last[j]; k++)
 				{
-					HeapTuple	tuple = tuples[i];
-					uint64		rowid = base + (i - first);
-					AuraMapEntry *entry;
+					HeapTuple	tuple = tuples[k];
+					uint64		rowid = base + (k - first);
+					OffsetNumber offnum;
 
 					aura_rowid_to_tid(rowid, &tuple->t_self);
 					tuple->t_data->t_ctid = tuple->t_self;
-					entry = rowmap_page_entry(mappage, rowid);
-					AURA_CHECK(entry->block == InvalidBlockNumber);
-					entry->offset = vlog_add_version(rel, hotpage, rowid,
-													 InvalidBlockNumber,
-													 InvalidOffsetNumber, tuple);
-					entry->block = BufferGetBlockNumber(hotbufs[nhot]);
-					entry->flags = 0;
-					slots[i]->tts_tableOid = RelationGetRelid(rel);
-					slots[i]->tts_tid = tuple->t_self;
-					i++;
+					AURA_CHECK(!AuraMapEntryIsUsed(rowmap_page_entry(mappage, rowid)));
+					offnum = vlog_add_version(&wal, hotpage, rowid,
+											  InvalidBlockNumber,
+											  InvalidOffsetNumber, tuple);
+					rowmap_set_entry(&wal, mappage, rowid,
+									 BufferGetBlockNumber(hotbufs[j]), offnum);
+					slots[k]->tts_tableOid = RelationGetRelid(rel);
+					slots[k]->tts_tid = tuple->t_self;
 				}
-				nhot++;
-				if (i >= end || RowidGetMapPageNo(base + (i - first)) != mapno ||
-					nhot == MAX_GENERIC_XLOG_PAGES - 1)
-					break;
-				hotbufs[nhot] = vlog_extend(rel, AURA_PAGE_HOT, 0, 0);
-				RelationSetTargetBlock(rel, BufferGetBlockNumber(hotbufs[nhot]));
+				i = last[j] + 1;
 			}
-			GenericXLogFinish(state);
+			aura_wal_finish(&wal);
+
 			UnlockReleaseBuffer(mapbuf);
 			for (j = 0; j < nhot; j++)
 				UnlockReleaseBuffer(hotbufs[j]);
@@ -715,7 +762,7 @@ modify_write_xmax(Relation rel, AuraChainCursor *cur, CommandId cid,
 	uint16		im2;
 	CommandId	cmax = cid;
 	bool		iscombo = false;
-	GenericXLogState *state;
+	AuraWal		wal;
 	AuraVersionHeader *vh;
 	HeapTupleHeader t;
 
@@ -730,10 +777,11 @@ modify_write_xmax(Relation rel, AuraChainCursor *cur, CommandId cid,
 	if (op != AURA_OP_LOCK)
 		HeapTupleHeaderAdjustCmax(cur->tuple.t_data, &cmax, &iscombo);
 
-	state = GenericXLogStart(rel);
-	vh = vlog_get_version(GenericXLogRegisterBuffer(state, cur->buf, 0),
-						  cur->offset);
-	t = AuraVersionGetTuple(vh);
+	aura_wal_start(&wal, rel);
+	(void) aura_wal_register(&wal, cur->buf, false);
+	vh = cur->vh;
+	t = cur->tuple.t_data;
+	aura_wal_begin_changes(&wal);
 	t->t_infomask &= ~(HEAP_XMAX_BITS | HEAP_MOVED);
 	t->t_infomask2 &= ~HEAP_KEYS_UPDATED;
 	t->t_infomask |= im;
@@ -757,7 +805,10 @@ modify_write_xmax(Relation rel, AuraChainCursor *cur, CommandId cid,
 			t->t_ctid = *new_ctid;
 			break;
 	}
-	GenericXLogFinish(state);
+	/* the version header and the tuple header are contiguous */
+	aura_wal_changed(&wal, BufferGetPage(cur->buf), vh,
+					 AURA_VERSION_HDRSZ + SizeofHeapTupleHeader);
+	aura_wal_finish(&wal);
 }
 
 static uint64

@@ -239,7 +239,7 @@ scan_entry(AuraScanDesc scan)
 	if (!scan->entries_valid)
 		return NULL;
 	e = &scan->entries[RowidGetMapSlot(rowid)];
-	return e->block == InvalidBlockNumber ? NULL : e;
+	return AuraMapEntryIsUsed(e) ? e : NULL;
 }
 
 /* Return in slot the version of rowid the scan's snapshot sees */
