@@ -50,24 +50,65 @@ refuse_brin(Relation table_rel, Relation index_rel)
 				 errhint("Use a btree index instead.")));
 }
 
-/* Hand one version to the index AM's build callback */
+/* Executor state for computing index values of table rows */
+typedef struct IndexValuesState
+{
+	EState	   *estate;
+	ExprContext *econtext;
+	ExprState  *predicate;
+	TupleTableSlot *slot;
+} IndexValuesState;
+
+static void
+index_values_begin(IndexValuesState *ivs, Relation table_rel,
+				   IndexInfo *index_info)
+{
+	ivs->estate = CreateExecutorState();
+	ivs->econtext = GetPerTupleExprContext(ivs->estate);
+	ivs->slot = table_slot_create(table_rel, NULL);
+	ivs->econtext->ecxt_scantuple = ivs->slot;
+	ivs->predicate = ExecPrepareQual(index_info->ii_Predicate, ivs->estate);
+}
+
+static void
+index_values_end(IndexValuesState *ivs, IndexInfo *index_info)
+{
+	ExecDropSingleTupleTableSlot(ivs->slot);
+	FreeExecutorState(ivs->estate);
+	index_info->ii_ExpressionsState = NIL;
+	index_info->ii_PredicateState = NULL;
+}
+
+/*
+ * Compute the index values of a version (pinned in buf); false if the
+ * index's predicate excludes it.
+ */
 static bool
-build_one(Relation table_rel, Relation index_rel, IndexInfo *index_info,
-		  EState *estate, ExprContext *econtext, ExprState *predicate,
-		  TupleTableSlot *slot, HeapTuple tuple, Buffer buf, bool alive,
+index_values_form(IndexValuesState *ivs, Relation table_rel,
+				  IndexInfo *index_info, HeapTuple tuple, Buffer buf,
+				  Datum *values, bool *isnull)
+{
+	MemoryContextReset(ivs->econtext->ecxt_per_tuple_memory);
+	aura_store_tuple(table_rel, tuple, buf, ivs->slot);
+	if (ivs->predicate != NULL && !ExecQual(ivs->predicate, ivs->econtext))
+		return false;
+	FormIndexDatum(index_info, ivs->slot, ivs->estate, values, isnull);
+	return true;
+}
+
+/* Hand one version to the index AM's build callback */
+static void
+build_one(IndexValuesState *ivs, Relation table_rel, Relation index_rel,
+		  IndexInfo *index_info, HeapTuple tuple, Buffer buf, bool alive,
 		  IndexBuildCallback callback, void *callback_state)
 {
 	Datum		values[INDEX_MAX_KEYS];
 	bool		isnull[INDEX_MAX_KEYS];
 	ItemPointerData tid = tuple->t_self;
 
-	MemoryContextReset(econtext->ecxt_per_tuple_memory);
-	aura_store_tuple(table_rel, tuple, buf, slot);
-	if (predicate != NULL && !ExecQual(predicate, econtext))
-		return false;
-	FormIndexDatum(index_info, slot, estate, values, isnull);
-	callback(index_rel, &tid, values, isnull, alive, callback_state);
-	return true;
+	if (index_values_form(ivs, table_rel, index_info, tuple, buf, values,
+						  isnull))
+		callback(index_rel, &tid, values, isnull, alive, callback_state);
 }
 
 double
@@ -78,10 +119,7 @@ aura_index_build_range_scan(Relation table_rel, Relation index_rel,
 							IndexBuildCallback callback, void *callback_state,
 							TableScanDesc scan)
 {
-	EState	   *estate;
-	ExprContext *econtext;
-	ExprState  *predicate;
-	TupleTableSlot *slot;
+	IndexValuesState ivs;
 	Snapshot	snapshot;
 	bool		need_unregister = false;
 	TransactionId OldestXmin = InvalidTransactionId;
@@ -90,12 +128,7 @@ aura_index_build_range_scan(Relation table_rel, Relation index_rel,
 	uint64		rowid;
 
 	refuse_brin(table_rel, index_rel);
-
-	estate = CreateExecutorState();
-	econtext = GetPerTupleExprContext(estate);
-	slot = table_slot_create(table_rel, NULL);
-	econtext->ecxt_scantuple = slot;
-	predicate = ExecPrepareQual(index_info->ii_Predicate, estate);
+	index_values_begin(&ivs, table_rel, index_info);
 
 	if (scan == NULL)
 	{
@@ -126,9 +159,8 @@ aura_index_build_range_scan(Relation table_rel, Relation index_rel,
 								   &tuple, NULL))
 			{
 				reltuples += 1;
-				build_one(table_rel, index_rel, index_info, estate, econtext,
-						  predicate, slot, &tuple, keep, true, callback,
-						  callback_state);
+				build_one(&ivs, table_rel, index_rel, index_info, &tuple, keep,
+						  true, callback, callback_state);
 			}
 		}
 		else
@@ -184,9 +216,8 @@ aura_index_build_range_scan(Relation table_rel, Relation index_rel,
 			{
 				if (alive)
 					reltuples += 1;
-				build_one(table_rel, index_rel, index_info, estate, econtext,
-						  predicate, slot, &tuple, keep, alive, callback,
-						  callback_state);
+				build_one(&ivs, table_rel, index_rel, index_info, &tuple, keep,
+						  alive, callback, callback_state);
 			}
 		}
 	}
@@ -197,10 +228,7 @@ aura_index_build_range_scan(Relation table_rel, Relation index_rel,
 	table_endscan(scan);
 	if (need_unregister)
 		UnregisterSnapshot(snapshot);
-	ExecDropSingleTupleTableSlot(slot);
-	FreeExecutorState(estate);
-	index_info->ii_ExpressionsState = NIL;
-	index_info->ii_PredicateState = NULL;
+	index_values_end(&ivs, index_info);
 	return reltuples;
 }
 
@@ -214,10 +242,7 @@ aura_index_validate_scan(Relation table_rel, Relation index_rel,
 						 IndexInfo *index_info, Snapshot snapshot,
 						 ValidateIndexState *state)
 {
-	EState	   *estate;
-	ExprContext *econtext;
-	ExprState  *predicate;
-	TupleTableSlot *slot;
+	IndexValuesState ivs;
 	TableScanDesc scan;
 	Buffer		keep = InvalidBuffer;
 	ItemPointerData indexcursor;
@@ -225,12 +250,7 @@ aura_index_validate_scan(Relation table_rel, Relation index_rel,
 	uint64		rowid;
 
 	refuse_brin(table_rel, index_rel);
-
-	estate = CreateExecutorState();
-	econtext = GetPerTupleExprContext(estate);
-	slot = table_slot_create(table_rel, NULL);
-	econtext->ecxt_scantuple = slot;
-	predicate = ExecPrepareQual(index_info->ii_Predicate, estate);
+	index_values_begin(&ivs, table_rel, index_info);
 	ItemPointerSetInvalid(&indexcursor);
 
 	scan = table_beginscan_strat(table_rel, snapshot, 0, NULL, true, false);
@@ -263,11 +283,9 @@ aura_index_validate_scan(Relation table_rel, Relation index_rel,
 		if (!tuplesort_empty && ItemPointerEquals(&indexcursor, &tid))
 			continue;
 
-		MemoryContextReset(econtext->ecxt_per_tuple_memory);
-		aura_store_tuple(table_rel, &tuple, keep, slot);
-		if (predicate != NULL && !ExecQual(predicate, econtext))
+		if (!index_values_form(&ivs, table_rel, index_info, &tuple, keep,
+							   values, isnull))
 			continue;
-		FormIndexDatum(index_info, slot, estate, values, isnull);
 		index_insert(index_rel, values, isnull, &tid, table_rel,
 					 index_info->ii_Unique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
 					 false, index_info);
@@ -276,8 +294,5 @@ aura_index_validate_scan(Relation table_rel, Relation index_rel,
 	if (BufferIsValid(keep))
 		ReleaseBuffer(keep);
 	table_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	FreeExecutorState(estate);
-	index_info->ii_ExpressionsState = NIL;
-	index_info->ii_PredicateState = NULL;
+	index_values_end(&ivs, index_info);
 }
