@@ -211,46 +211,39 @@ tap_tests=("$AURA_WORK"/test/t/*.pl)
 checks=("$AURA_ROOT"/test/checks/*.sh)
 shopt -u nullglob
 
-# --- pg_regress -------------------------------------------------------------
-if [ "${#regress_tests[@]}" -gt 0 ]; then
-	rc=0
-	run_suite regress "$AURA_TMP/regress.log" ISOLATION= TAP_TESTS= || rc=$?
-	read -r p f <<<"$(count_regress_log "$AURA_TMP/regress.log")"
+# run_regress_suite NAME NTESTS WHAT DIFFS MAKE-ARGS...: one pg_regress-style
+# suite (pg_regress or pg_isolation_regress); every expected test that
+# printed no result line counts as failed.
+run_regress_suite() {
+	local name=$1 ntests=$2 what=$3 diffs=$4 rc=0 p f note missing
+	shift 4
+	run_suite "$name" "$AURA_TMP/$name.log" "$@" || rc=$?
+	read -r p f <<<"$(count_regress_log "$AURA_TMP/$name.log")"
 	note=""
-	missing=$(( ${#regress_tests[@]} - p - f ))
+	missing=$((ntests - p - f))
 	if [ "$missing" -gt 0 ]; then
 		f=$((f + missing))
-		note="$missing test(s) reported no result"
+		note="$missing $what reported no result"
 	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		note="make installcheck exited with $rc"
 	fi
-	record regress "$p" "$f" "$note"
+	record "$name" "$p" "$f" "$note"
 	if [ "$f" -gt 0 ]; then
-		print_file_head "$AURA_WORK/regression.diffs" "$DIFF_LINES"
+		print_file_head "$diffs" "$DIFF_LINES"
 	fi
+}
+
+# --- pg_regress and isolation ----------------------------------------------
+if [ "${#regress_tests[@]}" -gt 0 ]; then
+	run_regress_suite regress "${#regress_tests[@]}" "test(s)" \
+		"$AURA_WORK/regression.diffs" ISOLATION= TAP_TESTS=
 else
 	log "no pg_regress tests (sql/*.sql) found, skipping"
 fi
-
-# --- isolation --------------------------------------------------------------
 if [ "${#iso_tests[@]}" -gt 0 ]; then
-	rc=0
-	run_suite isolation "$AURA_TMP/isolation.log" REGRESS= TAP_TESTS= || rc=$?
-	read -r p f <<<"$(count_regress_log "$AURA_TMP/isolation.log")"
-	note=""
-	missing=$(( ${#iso_tests[@]} - p - f ))
-	if [ "$missing" -gt 0 ]; then
-		f=$((f + missing))
-		note="$missing spec(s) reported no result"
-	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		f=1
-		note="make installcheck exited with $rc"
-	fi
-	record isolation "$p" "$f" "$note"
-	if [ "$f" -gt 0 ]; then
-		print_file_head "$AURA_WORK/output_iso/regression.diffs" "$DIFF_LINES"
-	fi
+	run_regress_suite isolation "${#iso_tests[@]}" "spec(s)" \
+		"$AURA_WORK/output_iso/regression.diffs" REGRESS= TAP_TESTS=
 else
 	log "no isolation specs (test/specs/*.spec) found, skipping"
 fi
