@@ -231,3 +231,18 @@ RESET enable_indexscan;
 DROP TABLE scan_lossy_h, scan_lossy_a;
 
 DROP TABLE scan_t;
+
+-- the latest TID of a row moved to new rowids by key updates, as heap finds it
+CREATE TABLE scan_latest_a (id int PRIMARY KEY, v int) USING aura;
+CREATE TABLE scan_latest_h (id int PRIMARY KEY, v int) USING heap;
+INSERT INTO scan_latest_a VALUES (1, 1);
+INSERT INTO scan_latest_h VALUES (1, 1);
+UPDATE scan_latest_a SET id = 2 WHERE id = 1;
+UPDATE scan_latest_h SET id = 2 WHERE id = 1;
+UPDATE scan_latest_a SET id = 3 WHERE id = 2;
+UPDATE scan_latest_h SET id = 3 WHERE id = 2;
+SELECT currtid2('scan_latest_a', '(0,1)') AS aura, currtid2('scan_latest_h', '(0,1)') AS heap;
+DELETE FROM scan_latest_a;
+DELETE FROM scan_latest_h;
+SELECT currtid2('scan_latest_a', '(0,1)') AS aura, currtid2('scan_latest_h', '(0,1)') AS heap;
+DROP TABLE scan_latest_a, scan_latest_h;

@@ -467,42 +467,39 @@ aura_tuple_tid_valid(TableScanDesc scan, ItemPointer tid)
 		rowid < aura_meta_next_rowid(scan->rs_rd);
 }
 
-/* Follow updates that moved the row to new rowids, as far as visible */
+/*
+ * Follow updates that moved the row to new rowids; *tid ends at the last
+ * one the scan's snapshot sees (unchanged if it sees none).
+ */
 void
 aura_tuple_get_latest_tid(TableScanDesc sscan, ItemPointer tid)
 {
 	Relation	rel = sscan->rs_rd;
 	Buffer		keep = InvalidBuffer;
-	int			hops = 0;
+	ItemPointerData cur = *tid;
+	int			hops;
 
-	for (;;)
+	for (hops = 0; hops < 1000; hops++)
 	{
 		HeapTupleData tuple;
-		uint64		rowid;
-		uint64		next;
 		HeapTupleHeader t;
+		uint64		rowid;
 
-		if (!aura_tid_to_rowid(tid, &rowid) ||
-			!chain_find_visible(rel, rowid, NULL, sscan->rs_snapshot, &keep,
-								&tuple, NULL))
+		if (!aura_tid_to_rowid(&cur, &rowid))
 			break;
-		*tid = tuple.t_self;
+		if (chain_find_visible(rel, rowid, NULL, sscan->rs_snapshot, &keep,
+							   &tuple, NULL))
+			*tid = cur;
+		else if (!chain_find_latest(rel, rowid, &keep, &tuple))
+			break;
+		/* like heap, follow the link also through invisible versions */
 		t = tuple.t_data;
 		if ((t->t_infomask & HEAP_XMAX_INVALID) ||
 			HEAP_XMAX_IS_LOCKED_ONLY(t->t_infomask) ||
 			ItemPointerIndicatesMovedPartitions(&t->t_ctid) ||
-			!aura_tid_to_rowid(&t->t_ctid, &next) || next == rowid ||
-			++hops > 1000)
+			ItemPointerEquals(&t->t_ctid, &cur))
 			break;
-		*tid = t->t_ctid;
-		if (!aura_tid_to_rowid(tid, &next) ||
-			!chain_find_visible(rel, next, NULL, sscan->rs_snapshot, &keep,
-								&tuple, NULL))
-		{
-			*tid = tuple.t_self;
-			aura_rowid_to_tid(rowid, tid);
-			break;
-		}
+		cur = t->t_ctid;
 	}
 	if (BufferIsValid(keep))
 		ReleaseBuffer(keep);
