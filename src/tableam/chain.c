@@ -280,6 +280,7 @@ chain_find_latest(Relation rel, uint64 rowid, Buffer *keep, HeapTuple result)
 		BlockNumber head_block;
 		OffsetNumber head_offset;
 		bool		found = false;
+		bool		superseded = false;
 
 		if (!chain_first(&cur, rel, rowid, BUFFER_LOCK_SHARE, keep))
 			return false;
@@ -287,17 +288,27 @@ chain_find_latest(Relation rel, uint64 rowid, Buffer *keep, HeapTuple result)
 		head_offset = cur.offset;
 		do
 		{
-			AuraXminState st = aura_xmin_state(cur.tuple.t_data);
+			HeapTupleHeader t = cur.tuple.t_data;
+			AuraXminState st = aura_xmin_state(t);
 
 			if (st == AURA_XMIN_COMMITTED || st == AURA_XMIN_MINE)
 			{
 				*result = cur.tuple;
 				found = true;
+				/* only an updater's xmax can have a newer version behind it */
+				superseded = !(t->t_infomask & HEAP_XMAX_INVALID) &&
+					!HEAP_XMAX_IS_LOCKED_ONLY(t->t_infomask);
 				break;
 			}
 		} while (chain_next(&cur));
 		chain_end(&cur, keep);
-		if (!chain_head_moved(rel, rowid, head_block, head_offset))
+
+		/*
+		 * A version found with no updater was the newest one when its page
+		 * was locked: no need to look at the map again.
+		 */
+		if ((found && !superseded) ||
+			!chain_head_moved(rel, rowid, head_block, head_offset))
 			return found;
 		CHECK_FOR_INTERRUPTS();
 	}
