@@ -185,7 +185,7 @@ aura_allocate_rowids(Relation rel, uint32 nwanted, uint32 *ngot)
 		aura_wal_finish(&wal);
 		UnlockReleaseBuffer(buf);
 
-		/* the meta read may have invalidated nothing, but re-fetch anyway */
+		/* aura_meta_ensure/aura_meta_read use the cache too: take it afresh */
 		cache = aura_relcache(rel);
 		cache->batch_next = first;
 		cache->batch_end = first + batch;

@@ -127,11 +127,11 @@ rowmap_create_page(Relation rel, uint64 mapno)
 		if (dirno != meta->ndirs)
 			elog(ERROR, "aura row map of \"%s\" skips directory %u",
 				 RelationGetRelationName(rel), (unsigned) meta->ndirs);
-		dirbuf = vlog_extend(rel, AURA_PAGE_MAPDIR, (uint32) dirno, 0);
+		dirbuf = vlog_extend(rel);
 		newdir = true;
 	}
 
-	mapbuf = vlog_extend(rel, AURA_PAGE_MAP, (uint32) mapno, 0);
+	mapbuf = vlog_extend(rel);
 	mapblk = BufferGetBlockNumber(mapbuf);
 
 	state = GenericXLogStart(rel);

@@ -22,10 +22,10 @@
 /*
  * Extend the relation by one page and return it exclusively locked but not
  * initialised: the caller initialises it inside a Generic WAL record with a
- * full page image.  kind/aux are for the caller's benefit only.
+ * full page image.
  */
 Buffer
-vlog_extend(Relation rel, uint16 kind, uint32 aux, uint32 aux2)
+vlog_extend(Relation rel)
 {
 	Buffer		buf;
 
@@ -66,7 +66,7 @@ vlog_target_page(Relation rel, Size needed, BulkInsertState bistate)
 		UnlockReleaseBuffer(buf);
 	}
 
-	buf = vlog_extend(rel, AURA_PAGE_HOT, 0, 0);
+	buf = vlog_extend(rel);
 	RelationSetTargetBlock(rel, BufferGetBlockNumber(buf));
 	return buf;
 }

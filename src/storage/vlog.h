@@ -33,6 +33,6 @@ extern OffsetNumber vlog_add_version(AuraWal *wal, Page page, uint64 rowid,
 									 OffsetNumber prev_offset,
 									 HeapTuple tuple);
 extern AuraVersionHeader *vlog_get_version(Page page, OffsetNumber offnum);
-extern Buffer vlog_extend(Relation rel, uint16 kind, uint32 aux, uint32 aux2);
+extern Buffer vlog_extend(Relation rel);
 
 #endif							/* AURA_VLOG_H */

@@ -433,7 +433,7 @@ aura_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 									 last);
 			for (j = 1; j < nhot; j++)
 			{
-				hotbufs[j] = vlog_extend(rel, AURA_PAGE_HOT, 0, 0);
+				hotbufs[j] = vlog_extend(rel);
 				RelationSetTargetBlock(rel, BufferGetBlockNumber(hotbufs[j]));
 			}
 
