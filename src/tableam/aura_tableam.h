@@ -17,6 +17,7 @@
 #define AURA_TABLEAM_H
 
 #include "access/heapam.h"
+#include "access/multixact.h"
 #include "access/tableam.h"
 #include "executor/tuptable.h"
 #include "storage/aura_page.h"
@@ -79,12 +80,18 @@ typedef enum AuraXmaxAction
 
 extern AuraXmaxAction aura_xmax_action(HeapTupleHeader tup, LockTupleMode mode,
 									   bool is_lock, TransactionId *waitxid,
-									   MultiXactId *waitmulti);
+									   MultiXactId *waitmulti, bool *follow);
 extern void aura_compute_new_xmax(HeapTupleHeader tup, TransactionId xid,
 								  LockTupleMode mode, bool is_update,
 								  TransactionId *new_xmax,
 								  uint16 *new_infomask,
 								  uint16 *new_infomask2);
+extern TM_Result aura_xmax_successor_check(HeapTupleHeader tup,
+										   LockTupleMode mode,
+										   TransactionId *waitxid);
+extern int	aura_xmax_running_lockers(HeapTupleHeader tup,
+									  MultiXactMember **lockers);
+extern LockTupleMode aura_member_lock_mode(const MultiXactMember *member);
 extern bool aura_xmax_locked_by_me(HeapTupleHeader tup, LockTupleMode mode);
 extern bool aura_wait_for_xmax(Relation rel, ItemPointer tid,
 							   TransactionId waitxid, MultiXactId waitmulti,
@@ -125,7 +132,7 @@ extern HeapTuple aura_prepare_tuple(Relation rel, HeapTuple tuple,
 									int options);
 extern HeapTuple aura_move_values_to_blobs(Relation rel, HeapTuple tuple);
 extern void aura_store_version(Relation rel, uint64 rowid, HeapTuple tuple,
-							   bool same_rowid);
+							   bool same_rowid, AuraMapEntry *stored);
 
 /* scan.c */
 extern bool aura_scan_next_rowid(TableScanDesc scan, uint64 *rowid);

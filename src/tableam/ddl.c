@@ -150,7 +150,7 @@ cluster_copy_row(Relation OldTable, Relation NewTable, uint64 rowid,
 		}
 		aura_rowid_to_tid(newrowid, &tup->t_self);
 		tup->t_data->t_ctid = tup->t_self;
-		aura_store_version(NewTable, newrowid, tup, !first);
+		aura_store_version(NewTable, newrowid, tup, !first, NULL);
 		first = false;
 		if (tup != old)
 			heap_freetuple(tup);

@@ -61,6 +61,11 @@ typedef enum AuraModifyOp
 } AuraModifyOp;
 
 /* What an update changes, decided against the version it replaces */
+static void modify_write_xmax(Relation rel, AuraChainCursor *cur,
+							  CommandId cid, LockTupleMode mode,
+							  AuraModifyOp op, ItemPointer new_ctid,
+							  bool changing_part);
+
 typedef struct AuraUpdateCheck
 {
 	TupleTableSlot *newslot;
@@ -182,10 +187,11 @@ aura_prepare_tuple(Relation rel, HeapTuple tuple, TransactionId xid,
  * Store a prepared version of rowid and point the map at it.  t_ctid and
  * t_self must already be set.  With same_rowid the version is chained in
  * front of the current newest version; otherwise the rowid must be new.
+ * If stored is given, it receives the version's place.
  */
 void
 aura_store_version(Relation rel, uint64 rowid, HeapTuple tuple,
-				   bool same_rowid)
+				   bool same_rowid, AuraMapEntry *stored)
 {
 	Size		needed = MAXALIGN(AURA_VERSION_HDRSZ + tuple->t_len);
 	Buffer		hotbuf;
@@ -225,6 +231,12 @@ aura_store_version(Relation rel, uint64 rowid, HeapTuple tuple,
 	rowmap_set_entry(&wal, mappage, rowid, BufferGetBlockNumber(hotbuf),
 					 offnum);
 	aura_wal_finish(&wal);
+	if (stored)
+	{
+		stored->block = BufferGetBlockNumber(hotbuf);
+		stored->offset = offnum;
+		stored->flags = 0;
+	}
 
 	UnlockReleaseBuffer(mapbuf);
 	UnlockReleaseBuffer(hotbuf);
@@ -273,7 +285,7 @@ insert_one(Relation rel, TupleTableSlot *slot, CommandId cid, int options,
 		tuple->t_data->t_ctid = tuple->t_self;
 
 	CheckForSerializableConflictIn(rel, NULL, InvalidBlockNumber);
-	aura_store_version(rel, rowid, tuple, false);
+	aura_store_version(rel, rowid, tuple, false, NULL);
 
 	slot->tts_tableOid = RelationGetRelid(rel);
 	slot->tts_tid = tuple->t_self;
@@ -629,19 +641,178 @@ modify_give_up(Relation rel, AuraChainCursor *cur, TupleTableSlot *slot)
 }
 
 /*
+ * Lock the newer versions of a row whose version at (block, offset) we are
+ * KEY SHARE locking while a NO KEY UPDATE of it by prior_xmax is running or
+ * has committed: heap's heap_lock_updated_tuple.  Without this, the
+ * updater's new version would carry no lock, and once the updater commits
+ * a DELETE of it would not wait for us (an FK check's lock would be lost).
+ *
+ * next_tid is the version's t_ctid: the same rowid for an update that kept
+ * it (the successor is then the version whose prev pointer is ours), or a
+ * new rowid (the successor is that rowid's oldest version).  A successor
+ * not stored yet is no hole: its updater carries our lock over when it
+ * stores it (carry_lockers).  Returns TM_Ok, or TM_Updated/TM_Deleted when
+ * a committed conflicting change of a successor makes the lock fail.
+ */
+static TM_Result
+lock_updated_versions(Relation rel, uint64 rowid, BlockNumber block,
+					  OffsetNumber offset, ItemPointerData next_tid,
+					  TransactionId prior_xmax, LockTupleMode mode)
+{
+	int			hops;
+
+	for (hops = 0;; hops++)
+	{
+		AuraChainCursor cur;
+		uint64		next_rowid;
+		bool		found = false;
+		HeapTupleHeader t;
+		TransactionId waitxid;
+		TM_Result	res;
+
+		CHECK_FOR_INTERRUPTS();
+		if (hops > 10000)
+			elog(ERROR, "update chain of aura table \"%s\" does not end",
+				 RelationGetRelationName(rel));
+		if (!aura_tid_to_rowid(&next_tid, &next_rowid) ||
+			!chain_first(&cur, rel, next_rowid, BUFFER_LOCK_EXCLUSIVE, NULL))
+			return TM_Ok;
+		do
+		{
+			if (next_rowid == rowid)
+				found = cur.vh->prev_block == block &&
+					cur.vh->prev_offset == offset;
+			else
+				found = cur.vh->prev_block == InvalidBlockNumber;
+		} while (!found && chain_next(&cur));
+
+		t = cur.tuple.t_data;
+		if (!found ||
+			!TransactionIdEquals(HeapTupleHeaderGetXmin(t), prior_xmax) ||
+			aura_xmin_state(t) == AURA_XMIN_ABORTED)
+		{
+			chain_end(&cur, NULL);
+			return TM_Ok;
+		}
+
+		res = aura_xmax_successor_check(t, mode, &waitxid);
+		if (res == TM_BeingModified)
+		{
+			ItemPointerData waittid = cur.tuple.t_self;
+
+			chain_end(&cur, NULL);
+			XactLockTableWait(waitxid, rel, &waittid, XLTW_LockUpdated);
+			continue;			/* look at the same successor again */
+		}
+		if (res == TM_Updated)
+		{
+			res = (cur.vh->flags & AURA_VF_UPDATED) ? TM_Updated : TM_Deleted;
+			chain_end(&cur, NULL);
+			return res;
+		}
+		if (res == TM_Ok)
+			modify_write_xmax(rel, &cur, InvalidCommandId, mode, AURA_OP_LOCK,
+							  NULL, false);
+
+		/* go on if this version was updated, too */
+		if (!(cur.vh->flags & AURA_VF_UPDATED) ||
+			(t->t_infomask & HEAP_XMAX_INVALID) ||
+			HEAP_XMAX_IS_LOCKED_ONLY(t->t_infomask))
+		{
+			chain_end(&cur, NULL);
+			return TM_Ok;
+		}
+		prior_xmax = HeapTupleHeaderGetUpdateXid(t);
+		rowid = next_rowid;
+		block = cur.block;
+		offset = cur.offset;
+		next_tid = t->t_ctid;
+		chain_end(&cur, NULL);
+	}
+}
+
+/*
+ * After an update stored its new version at *stored (rowid new_rowid), give
+ * that version the row locks that still hold on the old version at
+ * (old_block, old_offset): KEY SHARE lockers that coexisted with our NO KEY
+ * UPDATE, before it (the old xmax became a MultiXact with them) or after it
+ * (they joined the MultiXact and found no successor to lock yet, see
+ * lock_updated_versions).  Heap gives its new tuple the old xmax for the
+ * same reason: a later DELETE of the new version must wait for them.
+ *
+ * The old version is read after the new one is in the map, so a locker
+ * either joined before that read (and we carry it) or looks for the
+ * successor after it (and finds it).
+ */
+static void
+carry_lockers(Relation rel, BlockNumber old_block, OffsetNumber old_offset,
+			  uint64 new_rowid, const AuraMapEntry *stored)
+{
+	Buffer		buf;
+	MultiXactMember *lockers;
+	int			nlockers;
+	AuraChainCursor cur;
+	HeapTupleHeaderData hdr;
+	AuraWal		wal;
+	int			i;
+
+	buf = ReadBuffer(rel, old_block);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	aura_page_check_kind(rel, old_block, BufferGetPage(buf), AURA_PAGE_HOT);
+	nlockers = aura_xmax_running_lockers(
+		AuraVersionGetTuple(vlog_get_version(BufferGetPage(buf), old_offset)),
+		&lockers);
+	UnlockReleaseBuffer(buf);
+	if (nlockers == 0)
+		return;
+
+	chain_start_at(&cur, rel, new_rowid, stored, BUFFER_LOCK_EXCLUSIVE, NULL);
+	memcpy(&hdr, cur.tuple.t_data, SizeofHeapTupleHeader);
+	for (i = 0; i < nlockers; i++)
+	{
+		TransactionId xmax;
+		uint16		im;
+		uint16		im2;
+
+		aura_compute_new_xmax(&hdr, lockers[i].xid,
+							  aura_member_lock_mode(&lockers[i]), false,
+							  &xmax, &im, &im2);
+		hdr.t_infomask &= ~(HEAP_XMAX_BITS | HEAP_MOVED);
+		hdr.t_infomask2 &= ~HEAP_KEYS_UPDATED;
+		hdr.t_infomask |= im;
+		hdr.t_infomask2 |= im2;
+		HeapTupleHeaderSetXmax(&hdr, xmax);
+	}
+	pfree(lockers);
+
+	aura_wal_start(&wal, rel);
+	(void) aura_wal_register(&wal, cur.buf, false);
+	aura_wal_begin_changes(&wal);
+	cur.tuple.t_data->t_infomask = hdr.t_infomask;
+	cur.tuple.t_data->t_infomask2 = hdr.t_infomask2;
+	HeapTupleHeaderSetXmax(cur.tuple.t_data, HeapTupleHeaderGetRawXmax(&hdr));
+	aura_wal_changed(&wal, BufferGetPage(cur.buf), cur.tuple.t_data,
+					 SizeofHeapTupleHeader);
+	aura_wal_finish(&wal);
+	chain_end(&cur, NULL);
+}
+
+/*
  * The common first half of update, delete and lock: find the target
  * version, wait until nobody conflicting holds it, and return TM_Ok with the
  * cursor's page exclusively locked -- or another TM_Result with nothing
  * locked.  *already is set when a lock request finds the row already locked
- * by us strongly enough.
+ * by us strongly enough.  follow_updates: a KEY SHARE lock coexisting with
+ * a NO KEY UPDATE also locks the updater's newer versions
+ * (TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS, set by SELECT ... FOR KEY SHARE).
  */
 static TM_Result
 modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 			   CommandId cid, Snapshot crosscheck, LockTupleMode *mode,
 			   AuraModifyOp op, LockWaitPolicy policy, bool find_last,
-			   AuraUpdateCheck *upd, TM_FailureData *tmfd,
-			   AuraChainCursor *cur, bool *have_tuple_lock, bool *already,
-			   TupleTableSlot *slot)
+			   bool follow_updates, AuraUpdateCheck *upd,
+			   TM_FailureData *tmfd, AuraChainCursor *cur,
+			   bool *have_tuple_lock, bool *already, TupleTableSlot *slot)
 {
 	XLTW_Oper	oper = op == AURA_OP_DELETE ? XLTW_Delete :
 	op == AURA_OP_UPDATE ? XLTW_Update : XLTW_Lock;
@@ -659,11 +830,19 @@ modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 	bool		use_snapshot = snapshot != NULL && IsMVCCSnapshot(snapshot) &&
 	(op != AURA_OP_LOCK || (!find_last && IsolationUsesXactSnapshot()));
 
+	/* the version and xmax whose newer versions we locked, and the outcome */
+	BlockNumber followed_block = InvalidBlockNumber;
+	OffsetNumber followed_offset = InvalidOffsetNumber;
+	TransactionId followed_xmax = InvalidTransactionId;
+	uint16		followed_infomask = 0;
+	TM_Result	follow_result = TM_Ok;
+
 	*already = false;
 	for (;;)
 	{
 		TM_Result	result;
 		HeapTupleHeader t;
+		bool		follow = false;
 
 		CHECK_FOR_INTERRUPTS();
 		if (!modify_find_target(rel, rowid, snapshot, use_snapshot, cur) &&
@@ -685,6 +864,21 @@ modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 			modify_give_up(rel, cur, slot);
 			return TM_Invisible;
 		}
+
+		/*
+		 * A KEY SHARE lock does not conflict with a committed update that
+		 * kept the key: heap grants it (an FK check in REPEATABLE READ does
+		 * not fail because the referenced row's other columns changed).
+		 */
+		if ((result == TM_Updated || result == TM_Deleted) &&
+			op == AURA_OP_LOCK && *mode == LockTupleKeyShare &&
+			(cur->vh->flags & AURA_VF_UPDATED) &&
+			!(t->t_infomask2 & HEAP_KEYS_UPDATED))
+		{
+			result = TM_Ok;
+			follow = true;
+		}
+
 		if (result == TM_BeingModified)
 		{
 			TransactionId waitxid;
@@ -697,7 +891,7 @@ modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 				return TM_Ok;
 			}
 			action = aura_xmax_action(t, *mode, op == AURA_OP_LOCK,
-									  &waitxid, &waitmulti);
+									  &waitxid, &waitmulti, &follow);
 			if (action == AURA_XMAX_RECHECK)
 			{
 				chain_end(cur, NULL);
@@ -719,6 +913,32 @@ modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 				continue;
 			}
 			result = TM_Ok;
+		}
+
+		if (result == TM_Ok && follow && follow_updates)
+		{
+			if (cur->block != followed_block ||
+				cur->offset != followed_offset ||
+				HeapTupleHeaderGetRawXmax(t) != followed_xmax ||
+				(t->t_infomask & HEAP_XMAX_BITS) != followed_infomask)
+			{
+				ItemPointerData next_tid = t->t_ctid;
+				TransactionId updater = HeapTupleHeaderGetUpdateXid(t);
+
+				/* lock the newer versions first, holding no page lock */
+				followed_block = cur->block;
+				followed_offset = cur->offset;
+				followed_xmax = HeapTupleHeaderGetRawXmax(t);
+				followed_infomask = t->t_infomask & HEAP_XMAX_BITS;
+				chain_end(cur, NULL);
+				follow_result = lock_updated_versions(rel, rowid,
+													  followed_block,
+													  followed_offset,
+													  next_tid, updater,
+													  *mode);
+				continue;
+			}
+			result = follow_result;
 		}
 
 		if (result == TM_Ok && crosscheck != InvalidSnapshot &&
@@ -841,7 +1061,8 @@ aura_tuple_delete(Relation rel, ItemPointer tid, CommandId cid,
 	check_not_published(rel);
 	result = modify_acquire(rel, tid, rowid, snapshot, cid, crosscheck, &mode,
 							AURA_OP_DELETE,
-							wait ? LockWaitBlock : LockWaitSkip, false, NULL,
+							wait ? LockWaitBlock : LockWaitSkip, false, false,
+							NULL,
 							tmfd, &cur, &have_tuple_lock, &already, NULL);
 	if (result == TM_Ok)
 	{
@@ -877,6 +1098,9 @@ aura_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot,
 	TM_Result	result;
 	uint64		newrowid = rowid;
 	ItemPointerData newtid;
+	BlockNumber old_block;
+	OffsetNumber old_offset;
+	AuraMapEntry stored;
 
 	check_not_published(rel);
 	orig = ExecFetchSlotHeapTuple(slot, true, &shouldFree);
@@ -889,7 +1113,8 @@ aura_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot,
 
 	result = modify_acquire(rel, otid, rowid, snapshot, cid, crosscheck, &mode,
 							AURA_OP_UPDATE,
-							wait ? LockWaitBlock : LockWaitSkip, false, &upd,
+							wait ? LockWaitBlock : LockWaitSkip, false, false,
+							&upd,
 							tmfd, &cur, &have_tuple_lock, &already, NULL);
 	*lockmode = mode;
 	if (result == TM_Ok)
@@ -905,11 +1130,15 @@ aura_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot,
 		CheckForSerializableConflictIn(rel, otid,
 									   ItemPointerGetBlockNumber(otid));
 		modify_write_xmax(rel, &cur, cid, mode, AURA_OP_UPDATE, &newtid, false);
+		old_block = cur.block;
+		old_offset = cur.offset;
 		chain_end(&cur, NULL);
 
 		newtup->t_self = newtid;
 		newtup->t_data->t_ctid = newtid;
-		aura_store_version(rel, newrowid, newtup, !upd.index_changed);
+		aura_store_version(rel, newrowid, newtup, !upd.index_changed, &stored);
+		if (mode == LockTupleNoKeyExclusive)
+			carry_lockers(rel, old_block, old_offset, newrowid, &stored);
 
 		slot->tts_tableOid = RelationGetRelid(rel);
 		slot->tts_tid = newtid;
@@ -952,7 +1181,9 @@ aura_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 
 		result = modify_acquire(rel, tid, rowid, snapshot, cid,
 								InvalidSnapshot, &mode, AURA_OP_LOCK,
-								wait_policy, find_last, NULL, tmfd, &cur,
+								wait_policy, find_last,
+								(flags & TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS) != 0,
+								NULL, tmfd, &cur,
 								&have_tuple_lock, &already, slot);
 		if (result != TM_Updated || !find_last ||
 			ItemPointerIndicatesMovedPartitions(&tmfd->ctid))

@@ -10,12 +10,13 @@
  * visibility routines, pg_locks/pgrowlocks-style inspection and MultiXact
  * truncation work unchanged.
  *
- * Simplifications against heap, all on the side of waiting longer, never of
- * granting a conflicting lock:
- *	- a locker always waits for an in-progress updater, even where heap would
- *	  combine a KEY SHARE lock with a NO KEY UPDATE (heap then also locks
- *	  the updated version; waiting makes that unnecessary);
- *	- an update never combines with a running updater (they conflict anyway).
+ * Who waits for whom is heap's rule: a running holder blocks a request
+ * exactly when their lock modes conflict (lockmode_conflicts); waits are
+ * for the conflicting holders only.  So a KEY SHARE lock (an FK check) and
+ * a NO KEY UPDATE coexist on one version; the locker then locks the
+ * updater's newer versions too (dml.c, lock_updated_versions), and an
+ * updater carries the lockers it coexisted with to its new version
+ * (carry_lockers), so that a later delete of the row waits for them.
  *
  *-------------------------------------------------------------------------
  */
@@ -114,21 +115,19 @@ infomask_mode(uint16 infomask, uint16 infomask2)
 		LockTupleExclusive : LockTupleNoKeyExclusive;
 }
 
+/* Status of a single-xid xmax, from its infomask bits */
+static MultiXactStatus
+single_xmax_status(uint16 infomask, uint16 infomask2)
+{
+	return mode_status(infomask_mode(infomask, infomask2),
+					   !HEAP_XMAX_IS_LOCKED_ONLY(infomask));
+}
+
 static bool
 status_is_update(MultiXactStatus status)
 {
 	return status == MultiXactStatusNoKeyUpdate ||
 		status == MultiXactStatusUpdate;
-}
-
-/* Does a running holder in `held' (an updater or not) block `wanted'? */
-static bool
-holder_blocks(LockTupleMode held, bool holder_updates, LockTupleMode wanted,
-			  bool is_lock)
-{
-	if (is_lock && holder_updates)
-		return true;
-	return aura_lockmodes_conflict(held, wanted);
 }
 
 /*
@@ -137,10 +136,18 @@ holder_blocks(LockTupleMode held, bool holder_updates, LockTupleMode wanted,
  * *waitmulti names for what), proceed, or look again because an updater
  * finished after HeapTupleSatisfiesUpdate looked (its verdict is stale:
  * proceeding could overwrite a committed update).
+ *
+ * Running holders block exactly when their mode conflicts with ours, as on
+ * heap.  The one running holder that can be an updater without conflicting
+ * is a NO KEY UPDATE met by a KEY SHARE lock request; then *follow is set:
+ * the locker must also lock the updater's newer versions, or a later
+ * delete of the new version would not see the lock (heap does the same in
+ * heap_lock_updated_tuple).
  */
 AuraXmaxAction
 aura_xmax_action(HeapTupleHeader tup, LockTupleMode mode, bool is_lock,
-				 TransactionId *waitxid, MultiXactId *waitmulti)
+				 TransactionId *waitxid, MultiXactId *waitmulti,
+				 bool *follow)
 {
 	TransactionId xmax = HeapTupleHeaderGetRawXmax(tup);
 	uint16		infomask = tup->t_infomask;
@@ -148,6 +155,7 @@ aura_xmax_action(HeapTupleHeader tup, LockTupleMode mode, bool is_lock,
 
 	*waitxid = InvalidTransactionId;
 	*waitmulti = InvalidMultiXactId;
+	*follow = false;
 
 	if (infomask & HEAP_XMAX_INVALID)
 		return AURA_XMAX_RECHECK;
@@ -173,14 +181,17 @@ aura_xmax_action(HeapTupleHeader tup, LockTupleMode mode, bool is_lock,
 					action = AURA_XMAX_RECHECK;
 				continue;
 			}
-			if (holder_blocks(status_mode(members[i].status), member_updates,
-							  mode, is_lock))
+			if (aura_lockmodes_conflict(status_mode(members[i].status), mode))
 				action = AURA_XMAX_WAIT;
+			else if (member_updates && is_lock)
+				*follow = true;
 		}
 		if (n > 0)
 			pfree(members);
 		if (action == AURA_XMAX_WAIT)
 			*waitmulti = xmax;
+		if (action != AURA_XMAX_PROCEED)
+			*follow = false;
 		return action;
 	}
 
@@ -188,12 +199,13 @@ aura_xmax_action(HeapTupleHeader tup, LockTupleMode mode, bool is_lock,
 		return AURA_XMAX_PROCEED;
 	if (!TransactionIdIsInProgress(xmax))
 		return updater ? AURA_XMAX_RECHECK : AURA_XMAX_PROCEED;
-	if (holder_blocks(infomask_mode(infomask, tup->t_infomask2), updater,
-					  mode, is_lock))
+	if (aura_lockmodes_conflict(infomask_mode(infomask, tup->t_infomask2),
+								mode))
 	{
 		*waitxid = xmax;
 		return AURA_XMAX_WAIT;
 	}
+	*follow = updater && is_lock;
 	return AURA_XMAX_PROCEED;
 }
 
@@ -217,9 +229,11 @@ aura_wait_for_xmax(Relation rel, ItemPointer tid, TransactionId waitxid,
 	{
 		int			n = GetMultiXactIdMembers(waitmulti, &members, false, false);
 
+		/* like MultiXactIdWait: only members whose mode conflicts */
 		wait = palloc(sizeof(TransactionId) * Max(n, 1));
 		for (i = 0; i < n; i++)
-			if (!TransactionIdIsCurrentTransactionId(members[i].xid))
+			if (!TransactionIdIsCurrentTransactionId(members[i].xid) &&
+				aura_lockmodes_conflict(status_mode(members[i].status), mode))
 				wait[nwait++] = members[i].xid;
 		if (members)
 			pfree(members);
@@ -252,6 +266,107 @@ aura_wait_for_xmax(Relation rel, ItemPointer tid, TransactionId waitxid,
 		}
 	}
 	return true;
+}
+
+/*
+ * May a lock in `mode' be added to a newer version of a row whose older
+ * version we are locking (lock_updated_versions)?  The answer is heap's
+ * (test_lockmode_for_conflict, holder by holder): TM_SelfModified if we
+ * hold a lock there already, TM_BeingModified with *waitxid if a running
+ * holder conflicts, TM_Updated if a committed updater or deleter does, and
+ * TM_Ok otherwise.
+ */
+TM_Result
+aura_xmax_successor_check(HeapTupleHeader tup, LockTupleMode mode,
+						  TransactionId *waitxid)
+{
+	TransactionId xmax = HeapTupleHeaderGetRawXmax(tup);
+	uint16		infomask = tup->t_infomask;
+	MultiXactMember single;
+	MultiXactMember *members;
+	int			n;
+	int			i;
+	TM_Result	result = TM_Ok;
+
+	*waitxid = InvalidTransactionId;
+	if (infomask & HEAP_XMAX_INVALID)
+		return TM_Ok;
+	if (infomask & HEAP_XMAX_IS_MULTI)
+		n = GetMultiXactIdMembers(xmax, &members, false,
+								  HEAP_XMAX_IS_LOCKED_ONLY(infomask));
+	else
+	{
+		single.xid = xmax;
+		single.status = single_xmax_status(infomask, tup->t_infomask2);
+		members = &single;
+		n = 1;
+	}
+
+	for (i = 0; i < n && result == TM_Ok; i++)
+	{
+		TransactionId member = members[i].xid;
+		bool		conflicts = aura_lockmodes_conflict(status_mode(members[i].status),
+														mode);
+
+		if (TransactionIdIsCurrentTransactionId(member))
+			result = TM_SelfModified;
+		else if (TransactionIdIsInProgress(member))
+		{
+			if (conflicts)
+			{
+				*waitxid = member;
+				result = TM_BeingModified;
+			}
+		}
+		else if (conflicts && status_is_update(members[i].status) &&
+				 TransactionIdDidCommit(member))
+			result = TM_Updated;
+	}
+	if (members != &single && n > 0)
+		pfree(members);
+	return result;
+}
+
+/*
+ * The running lockers among the members of a version's MultiXact xmax,
+ * other than this transaction: the locks an updater of the version must
+ * carry to its new version.  Returns their number; *lockers is palloc'd.
+ */
+int
+aura_xmax_running_lockers(HeapTupleHeader tup, MultiXactMember **lockers)
+{
+	MultiXactMember *members;
+	int			n;
+	int			i;
+	int			nlockers = 0;
+
+	*lockers = NULL;
+	if ((tup->t_infomask & HEAP_XMAX_INVALID) ||
+		!(tup->t_infomask & HEAP_XMAX_IS_MULTI))
+		return 0;
+	n = GetMultiXactIdMembers(HeapTupleHeaderGetRawXmax(tup), &members,
+							  false, false);
+	if (n <= 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!status_is_update(members[i].status) &&
+			!TransactionIdIsCurrentTransactionId(members[i].xid) &&
+			TransactionIdIsInProgress(members[i].xid))
+			members[nlockers++] = members[i];
+	if (nlockers == 0)
+	{
+		pfree(members);
+		return 0;
+	}
+	*lockers = members;
+	return nlockers;
+}
+
+/* The row-lock mode a MultiXact member holds */
+LockTupleMode
+aura_member_lock_mode(const MultiXactMember *member)
+{
+	return status_mode(member->status);
 }
 
 /* Do we already hold a lock on this version at least as strong as mode? */
@@ -358,6 +473,12 @@ multi_xmax_bits(MultiXactId multi, uint16 *infomask, uint16 *infomask2)
  * HEAP_XMAX_BITS and HEAP_KEYS_UPDATED) that a version gets when
  * transaction xid takes `mode' on it, as a lock or as an update/delete.
  * Only called when no running holder conflicts (aura_xmax_action).
+ *
+ * The decisions are heap's: holders that still matter -- running lockers
+ * and updaters, and a committed updater, which a KEY SHARE lock may join
+ * -- are kept in a MultiXact beside the new member; finished lockers and
+ * aborted updaters are forgotten.  A transaction locking again what it
+ * already locked keeps the stronger of its two locks.
  */
 void
 aura_compute_new_xmax(HeapTupleHeader tup, TransactionId xid,
@@ -367,49 +488,55 @@ aura_compute_new_xmax(HeapTupleHeader tup, TransactionId xid,
 {
 	TransactionId old_xmax = HeapTupleHeaderGetRawXmax(tup);
 	uint16		old_infomask = tup->t_infomask;
-	MultiXactStatus status = mode_status(mode, is_update);
+	uint16		old_infomask2 = tup->t_infomask2;
+	bool		old_locked_only = HEAP_XMAX_IS_LOCKED_ONLY(old_infomask);
+	bool		keep_old = false;
 
 	*new_infomask = 0;
 	*new_infomask2 = 0;
 
-	if (!(old_infomask & HEAP_XMAX_INVALID))
+	if (old_infomask & HEAP_XMAX_INVALID)
+		keep_old = false;
+	else if (old_infomask & HEAP_XMAX_IS_MULTI)
 	{
-		if (old_infomask & HEAP_XMAX_IS_MULTI)
+		/* a finished multi matters only through a committed updater */
+		keep_old = MultiXactIdIsRunning(old_xmax, old_locked_only) ||
+			(!old_locked_only &&
+			 TransactionIdDidCommit(HeapTupleGetUpdateXid(tup)));
+		if (keep_old)
 		{
-			if (MultiXactIdIsRunning(old_xmax,
-									 HEAP_XMAX_IS_LOCKED_ONLY(old_infomask)))
-			{
-				MultiXactIdSetOldestMember();
-				*new_xmax = MultiXactIdExpand(old_xmax, xid, status);
-				multi_xmax_bits(*new_xmax, new_infomask, new_infomask2);
-				return;
-			}
+			MultiXactIdSetOldestMember();
+			*new_xmax = MultiXactIdExpand(old_xmax, xid,
+										  mode_status(mode, is_update));
+			multi_xmax_bits(*new_xmax, new_infomask, new_infomask2);
+			return;
 		}
-		else if (HEAP_XMAX_IS_LOCKED_ONLY(old_infomask) &&
-				 (TransactionIdIsCurrentTransactionId(old_xmax) ||
-				  TransactionIdIsInProgress(old_xmax)))
-		{
-			LockTupleMode old_mode = infomask_mode(old_infomask,
-												   tup->t_infomask2);
+	}
+	else if (TransactionIdEquals(old_xmax, xid))
+	{
+		/* our own lock, same (sub)transaction: keep the stronger */
+		LockTupleMode old_mode = infomask_mode(old_infomask, old_infomask2);
 
-			if (TransactionIdEquals(old_xmax, xid))
-			{
-				/* our own lock, same (sub)transaction: keep the stronger */
-				if (!is_update && old_mode > mode)
-					status = mode_status(old_mode, false);
-			}
-			else
-			{
-				MultiXactIdSetOldestMember();
-				*new_xmax = MultiXactIdCreate(old_xmax,
-											  mode_status(old_mode, false),
-											  xid, status);
-				multi_xmax_bits(*new_xmax, new_infomask, new_infomask2);
-				return;
-			}
-		}
+		if (!is_update && old_locked_only && old_mode > mode)
+			mode = old_mode;
+	}
+	else if ((old_infomask & HEAP_XMAX_COMMITTED) ||
+			 TransactionIdIsInProgress(old_xmax))
+		keep_old = true;
+	else if (!old_locked_only && TransactionIdDidCommit(old_xmax))
+		keep_old = true;
+
+	if (keep_old)
+	{
+		MultiXactIdSetOldestMember();
+		*new_xmax = MultiXactIdCreate(old_xmax,
+									  single_xmax_status(old_infomask,
+														 old_infomask2),
+									  xid, mode_status(mode, is_update));
+		multi_xmax_bits(*new_xmax, new_infomask, new_infomask2);
+		return;
 	}
 
 	*new_xmax = xid;
-	single_xmax_bits(status, new_infomask, new_infomask2);
+	single_xmax_bits(mode_status(mode, is_update), new_infomask, new_infomask2);
 }
