@@ -19,6 +19,7 @@ OBJS = \
 	src/storage/rowmap.o \
 	src/storage/vlog.o \
 	src/storage/blob.o \
+	src/storage/pagefree.o \
 	src/tableam/chain.o \
 	src/tableam/xmax.o \
 	src/tableam/aura_handler.o \
@@ -26,8 +27,10 @@ OBJS = \
 	src/tableam/dml.o \
 	src/tableam/ddl.o \
 	src/tableam/index_build.o \
+	src/tableam/vacuum.o \
 	src/sql/aura_stats.o \
-	src/sql/aura_inspect.o
+	src/sql/aura_inspect.o \
+	src/sql/aura_check.o
 
 REGRESS_TESTS = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/auradb--%.sql,$(wildcard sql/*.sql))))
 ISOLATION_TESTS = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
@@ -54,3 +57,7 @@ SHLIB_LINK = -llz4
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: rebuild everything when a header
+# changes (struct layouts are shared between files).
+$(OBJS): $(wildcard src/*.h src/*/*.h)

@@ -1,7 +1,8 @@
 --
 -- aura_stats: the storage breakdown of aura_stats() and the cumulative
 -- statistics of pg_stat_user_tables follow what was done to a table.
--- VACUUM and VACUUM VERBOSE run (and reclaim nothing yet).
+-- VACUUM removes dead versions and recycles dead rowids (see also
+-- aura_vacuum).
 --
 
 CREATE TABLE st_t (id int, v text) USING aura WITH (autovacuum_enabled = off);
@@ -85,22 +86,27 @@ ROLLBACK;
 SELECT pg_stat_force_next_flush();
 SELECT n_tup_ins, n_live_tup, n_dead_tup FROM pg_stat_user_tables WHERE relname = 'st_cnt';
 
--- VACUUM counts live rows and dead versions but removes nothing
-SELECT versions, live_rows, dead_versions, total_pages AS pages_before FROM aura_stats('st_cnt') \gset
+-- VACUUM unlinks dead versions (the chains keep the live ones) and
+-- recycles the rowids of deleted rows and of rows moved to a new rowid
+SELECT versions, live_rows, dead_versions, rowids_free FROM aura_stats('st_cnt');
 VACUUM st_cnt;
-SELECT versions = :versions AS same_versions, live_rows = :live_rows AS same_live,
-       total_pages = :pages_before AS same_pages
+SELECT versions, live_rows, dead_versions, rowids_free, unlinked_versions,
+       vacuum_passes, versions_removed, rowids_recycled
   FROM aura_stats('st_cnt');
+SELECT * FROM aura_check('st_cnt');
 SELECT reltuples FROM pg_class WHERE relname = 'st_cnt';
 SELECT pg_stat_force_next_flush();
 SELECT n_live_tup, n_dead_tup, vacuum_count FROM pg_stat_user_tables WHERE relname = 'st_cnt';
--- (PROCESS_TOAST false: the empty TOAST table's report has varying numbers)
+-- (PROCESS_TOAST false: the empty TOAST table's report has varying numbers;
+-- terse: the details name transaction ids)
+\set VERBOSITY terse
 VACUUM (VERBOSE, PROCESS_TOAST false) st_cnt;
 VACUUM (VERBOSE, ANALYZE, PROCESS_TOAST false) st_t;
+\set VERBOSITY default
 VACUUM (FREEZE) st_cnt;
 VACUUM (DISABLE_PAGE_SKIPPING, INDEX_CLEANUP ON) st_cnt;
 VACUUM ANALYZE st_cnt, st_t;
-SELECT versions = :versions AS same_versions FROM aura_stats('st_cnt');
+SELECT versions, live_rows FROM aura_stats('st_cnt');
 -- VACUUM FULL does remove dead versions (it rewrites the table)
 VACUUM FULL st_cnt;
 SELECT versions, live_rows, dead_versions FROM aura_stats('st_cnt');

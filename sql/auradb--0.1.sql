@@ -25,18 +25,64 @@ CREATE FUNCTION aura_stats(rel regclass,
 	OUT blob_pages bigint,
 	OUT free_pages bigint,
 	OUT rowids_allocated bigint,
+	OUT rowids_free bigint,
 	OUT versions bigint,
 	OUT live_rows bigint,
 	OUT dead_versions bigint,
+	OUT unlinked_versions bigint,
 	OUT blobs bigint,
 	OUT blob_bytes bigint,
-	OUT blob_raw_bytes bigint)
+	OUT blob_raw_bytes bigint,
+	OUT vacuum_passes bigint,
+	OUT versions_removed bigint,
+	OUT versions_frozen bigint,
+	OUT rowids_recycled bigint,
+	OUT pages_freed bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'aura_stats'
 LANGUAGE C STRICT;
 
 COMMENT ON FUNCTION aura_stats(regclass) IS
-'storage breakdown of an aura table: pages by kind, versions, rowids, blobs';
+'storage breakdown of an aura table: pages by kind, versions, rowids, blobs, what VACUUM did';
+
+-- Every aura table the current user may read, with its storage breakdown.
+CREATE VIEW aura_tables AS
+SELECT c.oid::regclass AS relation,
+       s.*,
+       CASE WHEN s.blob_bytes > 0
+            THEN round(s.blob_raw_bytes::numeric / s.blob_bytes, 2)
+       END AS blob_compression_ratio
+  FROM pg_class c
+  JOIN pg_am a ON a.oid = c.relam AND a.amname = 'aura'
+  CROSS JOIN LATERAL aura_stats(c.oid) s
+ WHERE c.relkind IN ('r', 'm')
+   AND has_table_privilege(c.oid, 'SELECT');
+
+COMMENT ON VIEW aura_tables IS
+'aura_stats() of every aura table the current user may read';
+
+-- Verify every invariant of an aura table (the amcheck of aura).
+CREATE FUNCTION aura_check(rel regclass,
+	OUT rowids bigint,
+	OUT versions bigint,
+	OUT free_rowids bigint,
+	OUT pages bigint,
+	OUT pages_checked bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'aura_check'
+LANGUAGE C STRICT;
+
+COMMENT ON FUNCTION aura_check(regclass) IS
+'verify an aura table: map, version chains, unreachable versions, free rowids; raises XX001 on corruption';
+
+-- Compact an aura table now (VACUUM FREEZE of it, in this transaction).
+CREATE FUNCTION aura_compact(rel regclass, verbose boolean DEFAULT false)
+RETURNS void
+AS 'MODULE_PATHNAME', 'aura_compact'
+LANGUAGE C STRICT;
+
+COMMENT ON FUNCTION aura_compact(regclass, boolean) IS
+'compact an aura table now: remove dead versions, recycle rowids, free pages, freeze';
 
 -- The version chain of one row, newest first (debugging; superuser only).
 CREATE FUNCTION aura_row_versions(rel regclass, rowid bigint,

@@ -4,9 +4,12 @@
  *	  aura_stats(regclass): storage breakdown of an aura table.
  *
  * Reads every page once (share lock, one at a time), classifying it by
- * the kind in its special area, counting versions on hot pages and blobs
- * by their first pages; then walks every rowid's chain with the current
- * snapshot to count live rows and dead versions.
+ * the kind in its special area, counting items on hot pages and blobs by
+ * their first pages; then walks every rowid's chain to count the versions
+ * still linked, and those the current snapshot sees (live rows).  Items on
+ * hot pages that no chain reaches any more are unlinked versions: VACUUM
+ * removed them, and their pages are freed once no version on them is
+ * linked.  The meta page adds the free rowids and VACUUM's counters.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,10 +34,36 @@
 
 PG_FUNCTION_INFO_V1(aura_stats);
 
-#define AURA_STATS_COLS 13
+#define AURA_STATS_COLS 20
 
-static void
-check_aura_table(Relation rel)
+/* Column numbers of aura_stats' result */
+enum
+{
+	ST_TOTAL_PAGES,
+	ST_META_PAGES,
+	ST_MAP_PAGES,
+	ST_HOT_PAGES,
+	ST_BLOB_PAGES,
+	ST_FREE_PAGES,
+	ST_ROWIDS_ALLOCATED,
+	ST_ROWIDS_FREE,
+	ST_VERSIONS,
+	ST_LIVE_ROWS,
+	ST_DEAD_VERSIONS,
+	ST_UNLINKED_VERSIONS,
+	ST_BLOBS,
+	ST_BLOB_BYTES,
+	ST_BLOB_RAW_BYTES,
+	ST_VACUUM_PASSES,
+	ST_VERSIONS_REMOVED,
+	ST_VERSIONS_FROZEN,
+	ST_ROWIDS_RECYCLED,
+	ST_PAGES_FREED
+};
+
+/* Raise an error unless rel is an aura table */
+void
+aura_require_aura_table(Relation rel)
 {
 	if (rel->rd_rel->relkind != RELKIND_RELATION &&
 		rel->rd_rel->relkind != RELKIND_MATVIEW)
@@ -59,26 +88,28 @@ aura_stats(PG_FUNCTION_ARGS)
 	Datum		values[AURA_STATS_COLS];
 	bool		nulls[AURA_STATS_COLS];
 	int64		counts[AURA_STATS_COLS];
+	int64		items = 0;
 	BlockNumber nblocks;
 	BlockNumber blkno;
 	uint64		nrowids;
 	uint64		rowid;
 	Snapshot	snapshot = GetActiveSnapshot();
 	Buffer		keep = InvalidBuffer;
+	Buffer		metabuf;
 	int			i;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
 	rel = relation_open(relid, AccessShareLock);
-	check_aura_table(rel);
+	aura_require_aura_table(rel);
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE,
 					   RelationGetRelationName(rel));
 
 	memset(counts, 0, sizeof(counts));
 	nblocks = RelationGetNumberOfBlocks(rel);
-	counts[0] = nblocks;
+	counts[ST_TOTAL_PAGES] = nblocks;
 	for (blkno = 0; blkno < nblocks; blkno++)
 	{
 		Buffer		buf;
@@ -91,51 +122,76 @@ aura_stats(PG_FUNCTION_ARGS)
 		switch (AuraPageGetKind(page))
 		{
 			case AURA_PAGE_META:
-				counts[1]++;
+				counts[ST_META_PAGES]++;
 				break;
 			case AURA_PAGE_MAPDIR:
 			case AURA_PAGE_MAP:
-				counts[2]++;
+				counts[ST_MAP_PAGES]++;
 				break;
 			case AURA_PAGE_HOT:
-				counts[3]++;
-				counts[7] += PageGetMaxOffsetNumber(page);
+				counts[ST_HOT_PAGES]++;
+				items += PageGetMaxOffsetNumber(page);
 				break;
 			case AURA_PAGE_BLOB:
 				{
 					AuraBlobHeader *hdr = (AuraBlobHeader *) AuraPageGetContents(page);
 
-					counts[4]++;
+					counts[ST_BLOB_PAGES]++;
 					if (AuraPageGetOpaque(page)->aux2 == 0)
 					{
-						counts[10]++;
-						counts[11] += hdr->stored_size;
-						counts[12] += hdr->raw_size - VARHDRSZ;
+						counts[ST_BLOBS]++;
+						counts[ST_BLOB_BYTES] += hdr->stored_size;
+						counts[ST_BLOB_RAW_BYTES] += hdr->raw_size - VARHDRSZ;
 					}
 					break;
 				}
 			default:
-				/* never-initialised pages left by a crash, or freed pages */
-				counts[5]++;
+				/* freed pages, and never-initialised pages left by a crash */
+				counts[ST_FREE_PAGES]++;
 				break;
 		}
 		UnlockReleaseBuffer(buf);
 	}
 
-	nrowids = aura_meta_next_rowid(rel);
-	counts[6] = nrowids;
+	metabuf = aura_meta_read(rel, BUFFER_LOCK_SHARE);
+	if (BufferIsValid(metabuf))
+	{
+		AuraMetaData *meta = AuraPageGetMeta(BufferGetPage(metabuf));
+
+		nrowids = meta->next_rowid;
+		counts[ST_ROWIDS_FREE] = meta->nfree;
+		counts[ST_VACUUM_PASSES] = meta->vacuum_passes;
+		counts[ST_VERSIONS_REMOVED] = meta->versions_removed;
+		counts[ST_VERSIONS_FROZEN] = meta->versions_frozen;
+		counts[ST_ROWIDS_RECYCLED] = meta->rowids_recycled;
+		counts[ST_PAGES_FREED] = meta->pages_freed;
+		UnlockReleaseBuffer(metabuf);
+	}
+	else
+		nrowids = 0;
+	counts[ST_ROWIDS_ALLOCATED] = nrowids;
+
 	for (rowid = 0; rowid < nrowids; rowid++)
 	{
 		HeapTupleData tuple;
+		AuraChainCursor cur;
 
 		CHECK_FOR_INTERRUPTS();
 		if (chain_find_visible(rel, rowid, NULL, snapshot, &keep, &tuple,
 							   NULL))
-			counts[8]++;
+			counts[ST_LIVE_ROWS]++;
+		if (chain_first(&cur, rel, rowid, BUFFER_LOCK_SHARE, NULL))
+		{
+			do
+				counts[ST_VERSIONS]++;
+			while (chain_next(&cur));
+			chain_end(&cur, NULL);
+		}
 	}
 	if (BufferIsValid(keep))
 		ReleaseBuffer(keep);
-	counts[9] = counts[7] - counts[8];
+	counts[ST_DEAD_VERSIONS] = counts[ST_VERSIONS] - counts[ST_LIVE_ROWS];
+	counts[ST_UNLINKED_VERSIONS] = Max(items - counts[ST_VERSIONS], 0);
 
 	relation_close(rel, AccessShareLock);
 

@@ -47,7 +47,7 @@
 #define AURA_PAGE_MAP		3	/* array of AuraMapEntry */
 #define AURA_PAGE_HOT		4	/* slotted page of row versions */
 #define AURA_PAGE_BLOB		5	/* one chunk of a large value */
-#define AURA_PAGE_FREE		6	/* reusable */
+#define AURA_PAGE_FREE		6	/* no reachable version; reusable later */
 
 #define AURA_PAGE_ID		0xA0DB	/* identifies aura pages in dumps */
 
@@ -65,6 +65,10 @@ typedef struct AuraPageOpaqueData
  *	 MAPDIR: aux = index of the directory page (0, 1, ...)
  *	 MAP:	 aux = map page number (first rowid / AURA_MAP_ENTRIES_PER_PAGE)
  *	 BLOB:	 aux = block of the blob's first page, aux2 = chunk number
+ *	 FREE:	 aux = the next xid when VACUUM freed the page.  The page keeps
+ *			 its old contents (a reader that was walking a chain when the
+ *			 page was unlinked may still read it), and is reused only when
+ *			 no snapshot older than aux is left (pagefree.c).
  */
 
 typedef AuraPageOpaqueData *AuraPageOpaque;
@@ -93,10 +97,18 @@ typedef struct AuraMapEntry
 {
 	BlockNumber block;			/* hot page holding the newest version */
 	OffsetNumber offset;		/* line pointer on that page */
-	uint16		flags;			/* reserved, zero */
+	uint16		flags;			/* AURA_MAP_* */
 } AuraMapEntry;
 
+/*
+ * AURA_MAP_FREE: the rowid was recycled by VACUUM (every version dead to
+ * everyone, every index entry removed); block and offset are zero.  The
+ * rowid allocator hands such rowids out again (meta.c).
+ */
+#define AURA_MAP_FREE		0x0001
+
 #define AuraMapEntryIsUsed(e)	((e)->block != 0)
+#define AuraMapEntryIsFree(e)	((e)->block == 0 && ((e)->flags & AURA_MAP_FREE))
 
 #define AURA_MAP_ENTRIES_PER_PAGE \
 	((uint32) (AURA_PAGE_CONTENT_SIZE / sizeof(AuraMapEntry)))
@@ -129,6 +141,10 @@ typedef struct AuraVersionHeader
 #define AURA_VF_UPDATED		0x0001
 
 #define AURA_VERSION_HDRSZ	MAXALIGN(sizeof(AuraVersionHeader))
+
+/* A page a writer may initialise as a new hot page */
+#define AuraPageIsFresh(page) \
+	(PageIsNew(page) || AuraPageGetOpaque(page)->kind == AURA_PAGE_FREE)
 
 #define AuraVersionGetTuple(vh) \
 	((HeapTupleHeader) ((char *) (vh) + AURA_VERSION_HDRSZ))

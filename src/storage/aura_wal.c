@@ -10,6 +10,7 @@
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
 #include "access/xloginsert.h"
 #include "miscadmin.h"
 #include "storage/aura_page.h"
@@ -236,6 +237,13 @@ aura_wal_finish(AuraWal *wal)
 			}
 		}
 		lsn = XLogInsert(RM_GENERIC_ID, 0);
+		for (i = 0; i < wal->npages; i++)
+			PageSetLSN(wal->pages[i].page, lsn);
+	}
+	else if (wal->rel->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED)
+	{
+		/* VACUUM tells pages changed during its pass by their LSN */
+		lsn = GetFakeLSNForUnloggedRel();
 		for (i = 0; i < wal->npages; i++)
 			PageSetLSN(wal->pages[i].page, lsn);
 	}

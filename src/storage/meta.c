@@ -23,6 +23,7 @@
 #include "storage/lmgr.h"
 #include "storage/aura_wal.h"
 #include "storage/meta.h"
+#include "storage/rowmap.h"
 #include "utils/memutils.h"
 
 #define AURA_ROWID_BATCH	64
@@ -43,6 +44,7 @@ aura_relcache(Relation rel)
 								   nmap * sizeof(BlockNumber));
 		cache->node = rel->rd_node;
 		cache->batch_next = cache->batch_end = 0;
+		cache->nrecycled = 0;
 		cache->meta_exists = false;
 		cache->nmap = nmap;
 		memset(cache->map, 0xFF, nmap * sizeof(BlockNumber));
@@ -149,6 +151,120 @@ aura_meta_next_rowid(Relation rel)
 }
 
 /*
+ * Make sure the meta page's pd_lower covers all of AuraMetaData (pages
+ * written by an older layout of the struct end earlier; bytes in the hole
+ * would not survive a full page image).  Call inside the WAL record.
+ */
+void
+aura_meta_cover(AuraWal *wal, Page metapage)
+{
+	LocationIndex end = (LocationIndex)
+	((char *) AuraPageGetMeta(metapage) + sizeof(AuraMetaData) - (char *) metapage);
+
+	if (((PageHeader) metapage)->pd_lower < end)
+	{
+		((PageHeader) metapage)->pd_lower = end;
+		aura_wal_changed(wal, metapage, metapage, SizeOfPageHeaderData);
+	}
+}
+
+/*
+ * Take up to AURA_ROWID_BATCH recycled rowids of one map page into the
+ * backend's cache, if the meta page counts any (lock order: meta page,
+ * then map page).  The entries
+ * taken become unused (all zero): the rowids are ours now.  Rowids a
+ * backend takes and never uses (it exits first) are lost until a rewrite,
+ * as unused rows of a new batch are -- a bounded loss per session.
+ */
+static void
+take_recycled_rowids(Relation rel)
+{
+	Buffer		metabuf;
+	Page		metapage;
+	AuraMetaData *meta;
+	uint64		nmap;
+	uint64		mapno;
+	BlockNumber mapblk;
+	Buffer		mapbuf;
+	uint64		recycled[AURA_ROWID_BATCH];
+	uint32		n = 0;
+	AuraMapEntry *entries;
+	uint32		slot;
+	bool		exhausted = true;
+	AuraWal		wal;
+
+	/* find the map page to take from first: that may read the meta page */
+	metabuf = aura_meta_read(rel, BUFFER_LOCK_SHARE);
+	meta = AuraPageGetMeta(BufferGetPage(metabuf));
+	mapno = meta->free_hint;
+	nmap = (meta->next_rowid + AURA_MAP_ENTRIES_PER_PAGE - 1) /
+		AURA_MAP_ENTRIES_PER_PAGE;
+	n = meta->nfree > 0;
+	UnlockReleaseBuffer(metabuf);
+	if (n == 0)
+		return;
+	n = 0;
+	mapblk = mapno < nmap ? rowmap_page_block(rel, mapno, false) :
+		InvalidBlockNumber;
+
+	metabuf = aura_meta_read(rel, BUFFER_LOCK_EXCLUSIVE);
+	metapage = BufferGetPage(metabuf);
+	meta = AuraPageGetMeta(metapage);
+	if (meta->nfree == 0 || meta->free_hint != mapno)
+	{
+		/* someone else took or freed rowids meanwhile: next time */
+		UnlockReleaseBuffer(metabuf);
+		return;
+	}
+	mapbuf = rowmap_lock_block(rel, mapblk, mapno, BUFFER_LOCK_EXCLUSIVE);
+
+	aura_wal_start(&wal, rel);
+	(void) aura_wal_register(&wal, metabuf, false);
+	if (BufferIsValid(mapbuf))
+		(void) aura_wal_register(&wal, mapbuf, false);
+	aura_wal_begin_changes(&wal);
+	if (BufferIsValid(mapbuf))
+	{
+		entries = (AuraMapEntry *) AuraPageGetContents(BufferGetPage(mapbuf));
+		for (slot = 0; slot < AURA_MAP_ENTRIES_PER_PAGE; slot++)
+		{
+			if (!AuraMapEntryIsFree(&entries[slot]))
+				continue;
+			if (n == AURA_ROWID_BATCH)
+			{
+				exhausted = false;
+				break;
+			}
+			recycled[n++] = mapno * AURA_MAP_ENTRIES_PER_PAGE + slot;
+			memset(&entries[slot], 0, sizeof(AuraMapEntry));
+			aura_wal_changed(&wal, BufferGetPage(mapbuf), &entries[slot],
+							 sizeof(AuraMapEntry));
+		}
+	}
+	meta->nfree = meta->nfree > n ? meta->nfree - n : 0;
+	if (exhausted)
+		meta->free_hint = mapno + 1;
+	if (meta->free_hint >= nmap)
+		meta->nfree = 0;		/* a count gone wrong must not make us loop */
+	aura_meta_cover(&wal, metapage);
+	aura_wal_changed(&wal, metapage, &meta->nfree,
+					 sizeof(meta->nfree) + sizeof(meta->free_hint));
+	aura_wal_finish(&wal);
+	if (BufferIsValid(mapbuf))
+		UnlockReleaseBuffer(mapbuf);
+	UnlockReleaseBuffer(metabuf);
+
+	/* aura_meta_read and rowmap_page_block use the cache: take it afresh */
+	if (n > 0)
+	{
+		AuraRelCache *cache = aura_relcache(rel);
+
+		memcpy(cache->recycled, recycled, n * sizeof(uint64));
+		cache->nrecycled = n;
+	}
+}
+
+/*
  * Allocate up to nwanted consecutive rowids; returns the first and sets
  * *ngot (>= 1).  Serves from the backend's batch, refilling it from the
  * meta page when empty.
@@ -158,6 +274,18 @@ aura_allocate_rowids(Relation rel, uint32 nwanted, uint32 *ngot)
 {
 	AuraRelCache *cache = aura_relcache(rel);
 	uint64		first;
+
+	if (cache->nrecycled == 0 && cache->batch_next >= cache->batch_end)
+	{
+		aura_meta_ensure(rel);
+		take_recycled_rowids(rel);
+		cache = aura_relcache(rel);
+	}
+	if (cache->nrecycled > 0)
+	{
+		*ngot = 1;
+		return cache->recycled[--cache->nrecycled];
+	}
 
 	if (cache->batch_next >= cache->batch_end)
 	{

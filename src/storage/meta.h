@@ -16,6 +16,7 @@
 #define AURA_META_H
 
 #include "storage/aura_page.h"
+#include "storage/aura_wal.h"
 #include "storage/bufmgr.h"
 #include "utils/rel.h"
 
@@ -33,6 +34,17 @@ typedef struct AuraMetaData
 	uint64		next_rowid;		/* rowids [0, next_rowid) are allocated */
 	uint32		ndirs;			/* directory pages in use */
 	BlockNumber dirs[AURA_META_MAX_DIRS];	/* directory page blocks */
+
+	/* recycled rowids: map entries marked AURA_MAP_FREE (vacuum.c) */
+	uint64		nfree;			/* how many map entries are free */
+	uint64		free_hint;		/* no free entry on map pages before this */
+
+	/* what VACUUM did over the table's life, for aura_stats */
+	uint64		vacuum_passes;
+	uint64		versions_removed;
+	uint64		versions_frozen;
+	uint64		rowids_recycled;
+	uint64		pages_freed;
 } AuraMetaData;
 
 StaticAssertDecl(sizeof(AuraMetaData) <= AURA_PAGE_CONTENT_SIZE,
@@ -52,6 +64,8 @@ typedef struct AuraRelCache
 	RelFileNode node;			/* relfilenode the cache belongs to */
 	uint64		batch_next;		/* next rowid of this backend's batch */
 	uint64		batch_end;		/* end (exclusive) of the batch */
+	uint32		nrecycled;		/* recycled rowids taken, not yet used */
+	uint64		recycled[64];	/* AURA_ROWID_BATCH of them at most */
 	bool		meta_exists;	/* block 0 is known to be the meta page */
 	uint32		nmap;			/* allocated length of map[] */
 	BlockNumber map[FLEXIBLE_ARRAY_MEMBER]; /* map page number -> block */
@@ -64,5 +78,6 @@ extern void aura_meta_ensure(Relation rel);
 extern Buffer aura_meta_read(Relation rel, int lockmode);
 extern uint64 aura_meta_next_rowid(Relation rel);
 extern uint64 aura_allocate_rowids(Relation rel, uint32 nwanted, uint32 *ngot);
+extern void aura_meta_cover(AuraWal *wal, Page metapage);
 
 #endif							/* AURA_META_H */

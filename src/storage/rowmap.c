@@ -225,6 +225,30 @@ rowmap_lock_page(Relation rel, uint64 rowid, int lockmode, bool create)
 	return InvalidBuffer;		/* keep compiler quiet */
 }
 
+/*
+ * Lock map page mapno, known to be at blkno, without consulting the meta
+ * page (for callers that hold it: the map page cache may be empty and
+ * looking the page up would lock the meta page again).  Returns
+ * InvalidBuffer if blkno is not that map page.
+ */
+Buffer
+rowmap_lock_block(Relation rel, BlockNumber blkno, uint64 mapno, int lockmode)
+{
+	Buffer		buf;
+	Page		page;
+
+	if (blkno == InvalidBlockNumber)
+		return InvalidBuffer;
+	buf = ReadBuffer(rel, blkno);
+	LockBuffer(buf, lockmode);
+	page = BufferGetPage(buf);
+	if (AuraPageGetKind(page) == AURA_PAGE_MAP &&
+		AuraPageGetOpaque(page)->aux == (uint32) mapno)
+		return buf;
+	UnlockReleaseBuffer(buf);
+	return InvalidBuffer;
+}
+
 /* Copy the map entry of rowid; false if the rowid has none */
 bool
 rowmap_lookup(Relation rel, uint64 rowid, AuraMapEntry *entry)

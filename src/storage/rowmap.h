@@ -54,6 +54,8 @@ rowmap_set_entry(AuraWal *wal, Page page, uint64 rowid, BlockNumber block,
 extern BlockNumber rowmap_page_block(Relation rel, uint64 mapno, bool create);
 extern Buffer rowmap_lock_page(Relation rel, uint64 rowid, int lockmode,
 							   bool create);
+extern Buffer rowmap_lock_block(Relation rel, BlockNumber blkno,
+								uint64 mapno, int lockmode);
 extern bool rowmap_lookup(Relation rel, uint64 rowid, AuraMapEntry *entry);
 extern uint32 rowmap_read_page(Relation rel, uint64 mapno,
 							   AuraMapEntry *entries);

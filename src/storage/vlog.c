@@ -5,7 +5,8 @@
  *
  * Each backend appends to its own target page (remembered with
  * RelationSetTargetBlock, like heap's insertion target); when it is full the
- * backend extends the relation by a fresh hot page.  Concurrent writers
+ * backend takes a free page that VACUUM returned (pagefree.c) or extends the
+ * relation by a fresh hot page.  Concurrent writers
  * therefore rarely contend for one page.  A new page is initialised in the
  * same Generic WAL record that stores its first version (full page image),
  * so a crash never leaves a referenced page uninitialised; an extended but
@@ -17,6 +18,7 @@
 
 #include "storage/lmgr.h"
 #include "storage/meta.h"
+#include "storage/pagefree.h"
 #include "storage/vlog.h"
 
 /*
@@ -66,9 +68,25 @@ vlog_target_page(Relation rel, Size needed, BulkInsertState bistate)
 		UnlockReleaseBuffer(buf);
 	}
 
-	buf = vlog_extend(rel);
+	buf = vlog_new_page(rel);
 	RelationSetTargetBlock(rel, BufferGetBlockNumber(buf));
 	return buf;
+}
+
+/*
+ * A page to become a new hot page, exclusively locked: a reusable free page
+ * (pagefree.c) or a new one at the end of the relation.  Either way the
+ * caller initialises it in a record with a full page image
+ * (AuraPageIsFresh).
+ */
+Buffer
+vlog_new_page(Relation rel)
+{
+	Buffer		buf = aura_take_free_page(rel);
+
+	if (BufferIsValid(buf))
+		return buf;
+	return vlog_extend(rel);
 }
 
 /*

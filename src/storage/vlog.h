@@ -34,5 +34,6 @@ extern OffsetNumber vlog_add_version(AuraWal *wal, Page page, uint64 rowid,
 									 HeapTuple tuple);
 extern AuraVersionHeader *vlog_get_version(Page page, OffsetNumber offnum);
 extern Buffer vlog_extend(Relation rel);
+extern Buffer vlog_new_page(Relation rel);
 
 #endif							/* AURA_VLOG_H */

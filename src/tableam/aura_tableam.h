@@ -206,6 +206,10 @@ extern void aura_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 										   double *num_tuples,
 										   double *tups_vacuumed,
 										   double *tups_recently_dead);
+/* sql/aura_stats.c */
+extern void aura_require_aura_table(Relation rel);
+
+/* vacuum.c */
 extern void aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 								 BufferAccessStrategy bstrategy);
 extern uint64 aura_relation_size(Relation rel, ForkNumber forkNumber);

@@ -40,7 +40,12 @@ chain_load(AuraChainCursor *cur)
 	Page		page = BufferGetPage(cur->buf);
 	ItemId		lp;
 
-	aura_page_check_kind(cur->rel, cur->block, page, AURA_PAGE_HOT);
+	/*
+	 * A FREE page keeps its old versions until it is reused, which waits
+	 * for every transaction that could still be walking to one of them.
+	 */
+	if (AuraPageGetKind(page) != AURA_PAGE_FREE)
+		aura_page_check_kind(cur->rel, cur->block, page, AURA_PAGE_HOT);
 	cur->vh = vlog_get_version(page, cur->offset);
 	if (cur->vh->rowid != cur->rowid)
 		ereport(ERROR,

@@ -217,62 +217,6 @@ aura_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 	}
 }
 
-/*
- * VACUUM.  Until compaction exists this removes nothing: it counts live
- * rows and dead versions, updates pg_class and the statistics system, and
- * never advances relfrozenxid (no version is frozen).
- */
-void
-aura_relation_vacuum(Relation rel, struct VacuumParams *params,
-					 BufferAccessStrategy bstrategy)
-{
-	uint64		nrowids = aura_meta_next_rowid(rel);
-	TransactionId OldestXmin = GetOldestNonRemovableTransactionId(rel);
-	BlockNumber nblocks;
-	double		live = 0;
-	double		dead = 0;
-	uint64		rowid;
-
-	for (rowid = 0; rowid < nrowids; rowid++)
-	{
-		AuraChainCursor cur;
-
-		CHECK_FOR_INTERRUPTS();
-		if (!chain_first(&cur, rel, rowid, BUFFER_LOCK_SHARE, NULL))
-			continue;
-		do
-		{
-			switch (HeapTupleSatisfiesVacuum(&cur.tuple, OldestXmin, cur.buf))
-			{
-				case HEAPTUPLE_LIVE:
-				case HEAPTUPLE_DELETE_IN_PROGRESS:
-					live += 1;
-					break;
-				case HEAPTUPLE_DEAD:
-				case HEAPTUPLE_RECENTLY_DEAD:
-					dead += 1;
-					break;
-				case HEAPTUPLE_INSERT_IN_PROGRESS:
-					break;
-			}
-		} while (chain_next(&cur));
-		chain_end(&cur, NULL);
-	}
-
-	nblocks = RelationGetNumberOfBlocks(rel);
-	vac_update_relstats(rel, nblocks, live, 0, rel->rd_rel->relhasindex,
-						InvalidTransactionId, InvalidMultiXactId,
-						NULL, NULL, false);
-	pgstat_report_vacuum(RelationGetRelid(rel), rel->rd_rel->relisshared,
-						 (PgStat_Counter) live, (PgStat_Counter) dead);
-
-	if (params->options & VACOPT_VERBOSE)
-		ereport(INFO,
-				(errmsg("vacuuming \"%s.%s\": %.0f live rows, %.0f dead versions in %u pages; compaction is not implemented yet, nothing was removed",
-						get_namespace_name(RelationGetNamespace(rel)),
-						RelationGetRelationName(rel), live, dead, nblocks)));
-}
-
 uint64
 aura_relation_size(Relation rel, ForkNumber forkNumber)
 {

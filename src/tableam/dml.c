@@ -209,7 +209,7 @@ aura_store_version(Relation rel, uint64 rowid, HeapTuple tuple,
 	(void) rowmap_page_block(rel, RowidGetMapPageNo(rowid), true);
 
 	hotbuf = vlog_target_page(rel, needed, NULL);
-	isnew = PageIsNew(BufferGetPage(hotbuf));
+	isnew = AuraPageIsFresh(BufferGetPage(hotbuf));
 	mapbuf = rowmap_lock_page(rel, rowid, BUFFER_LOCK_EXCLUSIVE, true);
 
 	aura_wal_start(&wal, rel);
@@ -363,7 +363,7 @@ multi_insert_plan(Page first, HeapTuple *tuples, int from, int to, int *last)
 {
 	/* free bytes as PageGetFreeSpace counts them */
 	Size		fresh = AURA_PAGE_CONTENT_SIZE - sizeof(ItemIdData);
-	Size		avail = PageIsNew(first) ? fresh : PageGetFreeSpace(first);
+	Size		avail = AuraPageIsFresh(first) ? fresh : PageGetFreeSpace(first);
 	int			npages = 1;
 	int			i;
 
@@ -453,13 +453,13 @@ aura_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 			mappage = aura_wal_register(&wal, mapbuf, false);
 			for (j = 0; j < nhot; j++)
 				(void) aura_wal_register(&wal, hotbufs[j],
-										 PageIsNew(BufferGetPage(hotbufs[j])));
+										 AuraPageIsFresh(BufferGetPage(hotbufs[j])));
 			aura_wal_begin_changes(&wal);
 			for (j = 0; j < nhot; j++)
 			{
 				Page		hotpage = BufferGetPage(hotbufs[j]);
 
-				if (PageIsNew(hotpage))
+				if (AuraPageIsFresh(hotpage))
 					aura_page_init(hotpage, AURA_PAGE_HOT, 0, 0);
 				for (k = i; k <= last[j]; k++)
 				{

@@ -1,0 +1,802 @@
+/*-------------------------------------------------------------------------
+ *
+ * vacuum.c
+ *	  VACUUM of aura tables: removing dead versions, freezing, recycling
+ *	  rowids and freeing pages.
+ *
+ * One pass visits every rowid's chain (newest to oldest) and decides for
+ * each version whether it stays linked:
+ *	- a version whose inserter aborted is dropped;
+ *	- the first version whose inserter committed before every running
+ *	  snapshot (xmin older than OldestXmin, or frozen) is the oldest one
+ *	  anybody can need: every snapshot sees its xmin committed, so it sees
+ *	  that version or a newer one.  Everything older is dropped.
+ * Dropped versions are unlinked by rewriting the prev pointer of the kept
+ * version before them, or the map entry when they are at the head.  Kept
+ * versions with xids older than the freeze limit are frozen with heap's
+ * heap_prepare_freeze_tuple / heap_execute_freeze_tuple, which also tell
+ * the oldest xid and multixact left, so relfrozenxid and relminmxid advance
+ * as far as heap's would.
+ *
+ * A rowid whose only kept version is dead to everyone (deleted, or updated
+ * into another rowid, before OldestXmin), or that has no kept version at
+ * all, is a dead rowid: its TID is removed from every index
+ * (index_bulk_delete), and only then its map entry is marked free, so the
+ * allocator can hand the rowid out again (meta.c).
+ *
+ * Afterwards every hot page that holds no kept version and was not written
+ * since the pass began becomes a FREE page (pagefree.c), reused after no
+ * transaction that could still read it is left; free pages at the end of
+ * the relation are truncated away.  Blob pages are not reclaimed yet.
+ *
+ * Lock order: the pass holds one hot page at a time, a map page only while
+ * holding no hot page, and the meta page before a map page (as the rowid
+ * allocator does).  WAL: each change is one record of one page (two for
+ * recycling: meta and map page); a crash between records leaves versions
+ * that are unlinked but not yet freed (never reused, found again by no
+ * pass -- a bounded leak) or a rowid whose index entries are gone but whose
+ * map entry still points at its dead version (the next pass recycles it).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/heapam_xlog.h"
+#include "access/multixact.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/index.h"
+#include "commands/dbcommands.h"
+#include "commands/progress.h"
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/freespace.h"
+#include "storage/meta.h"
+#include "storage/pagefree.h"
+#include "storage/rowmap.h"
+#include "storage/vlog.h"
+#include "tableam/aura_tableam.h"
+#include "access/table.h"
+#include "fmgr.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/pg_rusage.h"
+
+/* A version of the chain being vacuumed */
+typedef struct VacVersion
+{
+	BlockNumber block;
+	OffsetNumber offset;
+	BlockNumber prev_block;		/* its prev pointer when read */
+	OffsetNumber prev_offset;
+	bool		keep;
+	bool		freeze;			/* has xids to freeze */
+} VacVersion;
+
+/* A dead rowid waiting for index cleanup */
+typedef struct VacDeadRowid
+{
+	uint64		rowid;
+	BlockNumber block;			/* its map entry when found dead */
+	OffsetNumber offset;
+} VacDeadRowid;
+
+typedef struct AuraVacuum
+{
+	Relation	rel;
+	BufferAccessStrategy bstrategy;
+	int			elevel;
+	bool		index_cleanup;
+	bool		truncate;
+
+	TransactionId OldestXmin;
+	MultiXactId OldestMxact;
+	TransactionId FreezeLimit;
+	MultiXactId MultiXactCutoff;
+	TransactionId NewRelfrozenXid;
+	MultiXactId NewRelminMxid;
+
+	XLogRecPtr	start_lsn;		/* pages with a newer LSN changed meanwhile */
+	BlockNumber nblocks;		/* pages at the start of the pass */
+	uint16	   *kept;			/* kept versions per page */
+
+	VacVersion *chain;			/* the chain at hand */
+	int			chain_max;
+
+	VacDeadRowid *dead;			/* sorted by rowid */
+	int			ndead;
+	int			maxdead;
+
+	Relation   *indrels;
+	int			nindexes;
+	IndexBulkDeleteResult **indstats;
+
+	/* what was found and done */
+	double		live_rows;
+	double		recently_dead;
+	double		removed;
+	double		frozen;
+	double		recycled;
+	double		pages_freed;
+	int			index_passes;
+	bool		conflict_logged;
+} AuraVacuum;
+
+/*
+ * Before the first change that removes versions a standby snapshot might
+ * still see (heap's prune records carry the same conflict): every removed
+ * version was dead before OldestXmin.
+ */
+static void
+vac_standby_conflict(AuraVacuum *vac)
+{
+	TransactionId latest = vac->OldestXmin;
+
+	if (vac->conflict_logged)
+		return;
+	TransactionIdRetreat(latest);
+	aura_log_standby_conflict(vac->rel, AURA_META_BLOCK, latest);
+	vac->conflict_logged = true;
+}
+
+static void
+vac_count_kept(AuraVacuum *vac, BlockNumber block)
+{
+	if (block < vac->nblocks && vac->kept[block] < PG_UINT16_MAX)
+		vac->kept[block]++;
+}
+
+/* Let a version we leave linked hold back relfrozenxid / relminmxid */
+static void
+vac_account_version(AuraVacuum *vac, BlockNumber block, OffsetNumber offset)
+{
+	Buffer		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, block,
+										 RBM_NORMAL, vac->bstrategy);
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	(void) heap_tuple_would_freeze(AuraVersionGetTuple(vlog_get_version(BufferGetPage(buf),
+																		offset)),
+								   vac->FreezeLimit, vac->MultiXactCutoff,
+								   &vac->NewRelfrozenXid, &vac->NewRelminMxid);
+	UnlockReleaseBuffer(buf);
+	vac_count_kept(vac, block);
+}
+
+/*
+ * Rewrite a kept version: freeze it if it has old xids, and point its prev
+ * at `prev' (the next kept version, or nothing).  One record.
+ */
+static void
+vac_rewrite_version(AuraVacuum *vac, uint64 rowid, const VacVersion *v,
+					BlockNumber prev_block, OffsetNumber prev_offset)
+{
+	Buffer		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, v->block,
+										 RBM_NORMAL, vac->bstrategy);
+	Page		page;
+	AuraVersionHeader *vh;
+	HeapTupleHeader t;
+	xl_heap_freeze_tuple frz;
+	bool		totally_frozen;
+	bool		do_freeze = false;
+	AuraWal		wal;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	page = BufferGetPage(buf);
+	aura_page_check_kind(vac->rel, v->block, page, AURA_PAGE_HOT);
+	vh = vlog_get_version(page, v->offset);
+	AURA_CHECK(vh->rowid == rowid);
+	t = AuraVersionGetTuple(vh);
+
+	/* may create a MultiXact or raise an error: before the critical section */
+	if (v->freeze)
+		do_freeze = heap_prepare_freeze_tuple(t, vac->rel->rd_rel->relfrozenxid,
+											  vac->rel->rd_rel->relminmxid,
+											  vac->FreezeLimit,
+											  vac->MultiXactCutoff, &frz,
+											  &totally_frozen,
+											  &vac->NewRelfrozenXid,
+											  &vac->NewRelminMxid);
+	else
+		(void) heap_tuple_would_freeze(t, vac->FreezeLimit,
+									   vac->MultiXactCutoff,
+									   &vac->NewRelfrozenXid,
+									   &vac->NewRelminMxid);
+
+	if (do_freeze || vh->prev_block != prev_block ||
+		vh->prev_offset != prev_offset)
+	{
+		if (vh->prev_block != prev_block || vh->prev_offset != prev_offset)
+			vac_standby_conflict(vac);
+		aura_wal_start(&wal, vac->rel);
+		(void) aura_wal_register(&wal, buf, false);
+		aura_wal_begin_changes(&wal);
+		if (do_freeze)
+			heap_execute_freeze_tuple(t, &frz);
+		vh->prev_block = prev_block;
+		vh->prev_offset = prev_offset;
+		aura_wal_changed(&wal, page, vh,
+						 AURA_VERSION_HDRSZ + SizeofHeapTupleHeader);
+		aura_wal_finish(&wal);
+		if (do_freeze)
+			vac->frozen += 1;
+	}
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Point rowid's map entry at (block, offset) if it still points at the old
+ * head.  Returns false if a writer prepended a version meanwhile.
+ */
+static bool
+vac_repoint_map(AuraVacuum *vac, uint64 rowid, const VacVersion *old_head,
+				BlockNumber block, OffsetNumber offset)
+{
+	Buffer		buf = rowmap_lock_page(vac->rel, rowid, BUFFER_LOCK_EXCLUSIVE,
+									   false);
+	Page		page = BufferGetPage(buf);
+	AuraMapEntry *entry = rowmap_page_entry(page, rowid);
+	bool		same = entry->block == old_head->block &&
+		entry->offset == old_head->offset;
+
+	if (same)
+	{
+		AuraWal		wal;
+
+		aura_wal_start(&wal, vac->rel);
+		(void) aura_wal_register(&wal, buf, false);
+		aura_wal_begin_changes(&wal);
+		rowmap_set_entry(&wal, page, rowid, block, offset);
+		aura_wal_finish(&wal);
+	}
+	UnlockReleaseBuffer(buf);
+	return same;
+}
+
+static void
+vac_remember_dead(AuraVacuum *vac, uint64 rowid, const VacVersion *head);
+
+/* Vacuum the chain of one rowid */
+static void
+vac_rowid(AuraVacuum *vac, uint64 rowid)
+{
+	AuraChainCursor cur;
+	int			n = 0;
+	int			nkept = 0;
+	int			first_kept = -1;
+	bool		settled = false;
+	bool		dead = false;
+	int			i;
+
+	if (!chain_first(&cur, vac->rel, rowid, BUFFER_LOCK_SHARE, NULL))
+		return;
+	do
+	{
+		VacVersion *v;
+		HeapTupleHeader t = cur.tuple.t_data;
+		HTSV_Result st;
+
+		if (n == vac->chain_max)
+		{
+			vac->chain_max *= 2;
+			vac->chain = repalloc(vac->chain, vac->chain_max * sizeof(VacVersion));
+		}
+		v = &vac->chain[n++];
+		v->block = cur.block;
+		v->offset = cur.offset;
+		v->prev_block = cur.vh->prev_block;
+		v->prev_offset = cur.vh->prev_offset;
+		v->keep = false;
+		v->freeze = false;
+
+		if (settled)
+			continue;			/* older than what every snapshot sees */
+		st = HeapTupleSatisfiesVacuum(&cur.tuple, vac->OldestXmin, cur.buf);
+		if (aura_xmin_state(t) == AURA_XMIN_ABORTED)
+			continue;
+
+		v->keep = true;
+		if (first_kept < 0)
+			first_kept = n - 1;
+		nkept++;
+		if (HeapTupleHeaderXminCommitted(t) &&
+			(HeapTupleHeaderXminFrozen(t) ||
+			 TransactionIdPrecedes(HeapTupleHeaderGetXmin(t), vac->OldestXmin)))
+			settled = true;
+
+		switch (st)
+		{
+			case HEAPTUPLE_DEAD:
+				/* only the newest kept version can be dead to everyone */
+				dead = nkept == 1 && settled;
+				break;
+			case HEAPTUPLE_LIVE:
+			case HEAPTUPLE_DELETE_IN_PROGRESS:
+				vac->live_rows += 1;
+				break;
+			case HEAPTUPLE_RECENTLY_DEAD:
+				vac->recently_dead += 1;
+				break;
+			case HEAPTUPLE_INSERT_IN_PROGRESS:
+				break;
+		}
+		if (!dead)
+		{
+			/*
+			 * heap_tuple_would_freeze counts the xids as staying; only if
+			 * none is to be frozen do they (otherwise freezing counts
+			 * what stays).
+			 */
+			TransactionId relfrozenxid = vac->NewRelfrozenXid;
+			MultiXactId relminmxid = vac->NewRelminMxid;
+
+			v->freeze = heap_tuple_would_freeze(t, vac->FreezeLimit,
+												vac->MultiXactCutoff,
+												&relfrozenxid, &relminmxid) &&
+				st != HEAPTUPLE_DEAD;
+			if (!v->freeze)
+			{
+				vac->NewRelfrozenXid = relfrozenxid;
+				vac->NewRelminMxid = relminmxid;
+			}
+		}
+	} while (chain_next(&cur));
+	chain_end(&cur, NULL);
+
+	/* no live version at all: the whole rowid goes */
+	if (nkept == 0 || dead)
+	{
+		for (i = 0; i < n; i++)
+			if (!vac->chain[i].keep || dead)
+				vac->removed += 1;
+		vac_remember_dead(vac, rowid, &vac->chain[0]);
+		return;
+	}
+
+	/* unlink what is dropped behind each kept version, freeze kept ones */
+	for (i = first_kept; i < n; i++)
+	{
+		VacVersion *v = &vac->chain[i];
+		int			next;
+		BlockNumber pb = InvalidBlockNumber;
+		OffsetNumber po = InvalidOffsetNumber;
+
+		if (!v->keep)
+		{
+			vac->removed += 1;
+			continue;
+		}
+		for (next = i + 1; next < n && !vac->chain[next].keep; next++)
+			;
+		if (next < n)
+		{
+			pb = vac->chain[next].block;
+			po = vac->chain[next].offset;
+		}
+		if (v->freeze || v->prev_block != pb || v->prev_offset != po)
+			vac_rewrite_version(vac, rowid, v, pb, po);
+		vac_count_kept(vac, v->block);
+	}
+
+	/* dropped versions at the head: the map entry skips them */
+	if (first_kept > 0)
+	{
+		vac->removed += first_kept;
+		if (!vac_repoint_map(vac, rowid, &vac->chain[0],
+							 vac->chain[first_kept].block,
+							 vac->chain[first_kept].offset))
+		{
+			/* a writer chained a version in front: they stay linked */
+			vac->removed -= first_kept;
+			for (i = 0; i < first_kept; i++)
+				vac_account_version(vac, vac->chain[i].block,
+									vac->chain[i].offset);
+		}
+	}
+}
+
+/* index_bulk_delete callback: is this TID a dead rowid? */
+static bool
+vac_tid_reaped(ItemPointer itemptr, void *state)
+{
+	AuraVacuum *vac = (AuraVacuum *) state;
+	uint64		rowid;
+	int			lo = 0;
+	int			hi = vac->ndead - 1;
+
+	if (!aura_tid_to_rowid(itemptr, &rowid))
+		return false;
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (vac->dead[mid].rowid == rowid)
+			return true;
+		if (vac->dead[mid].rowid < rowid)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
+static IndexVacuumInfo
+vac_index_info(AuraVacuum *vac, Relation indrel)
+{
+	IndexVacuumInfo ivinfo;
+
+	ivinfo.index = indrel;
+	ivinfo.analyze_only = false;
+	ivinfo.report_progress = false;
+	ivinfo.estimated_count = true;
+	ivinfo.message_level = vac->elevel;
+	ivinfo.num_heap_tuples = vac->live_rows;
+	ivinfo.strategy = vac->bstrategy;
+	return ivinfo;
+}
+
+/*
+ * Mark the map entries of the dead rowids on one map page free, if they
+ * still point where they pointed when found dead.  Meta page, then map
+ * page, one record.
+ */
+static void
+vac_recycle_map_page(AuraVacuum *vac, int from, int to)
+{
+	uint64		mapno = RowidGetMapPageNo(vac->dead[from].rowid);
+	/* look the map page up before locking the meta page (rowmap_lock_block) */
+	BlockNumber mapblk = rowmap_page_block(vac->rel, mapno, false);
+	Buffer		metabuf = aura_meta_read(vac->rel, BUFFER_LOCK_EXCLUSIVE);
+	Buffer		mapbuf = rowmap_lock_block(vac->rel, mapblk, mapno,
+										   BUFFER_LOCK_EXCLUSIVE);
+	Page		metapage = BufferGetPage(metabuf);
+	Page		mappage;
+	AuraMetaData *meta = AuraPageGetMeta(metapage);
+	AuraWal		wal;
+	int			i;
+	uint64		nfreed = 0;
+	bool	   *stale = palloc0((to - from) * sizeof(bool));
+
+	if (!BufferIsValid(mapbuf))
+		elog(ERROR, "could not find row map page %llu of aura table \"%s\"",
+			 (unsigned long long) mapno, RelationGetRelationName(vac->rel));
+	mappage = BufferGetPage(mapbuf);
+	vac_standby_conflict(vac);
+
+	aura_wal_start(&wal, vac->rel);
+	(void) aura_wal_register(&wal, metabuf, false);
+	(void) aura_wal_register(&wal, mapbuf, false);
+	aura_wal_begin_changes(&wal);
+	for (i = from; i < to; i++)
+	{
+		AuraMapEntry *entry = rowmap_page_entry(mappage, vac->dead[i].rowid);
+
+		if (entry->block != vac->dead[i].block ||
+			entry->offset != vac->dead[i].offset)
+		{
+			stale[i - from] = true;
+			continue;
+		}
+		entry->block = 0;
+		entry->offset = 0;
+		entry->flags = AURA_MAP_FREE;
+		aura_wal_changed(&wal, mappage, entry, sizeof(AuraMapEntry));
+		nfreed++;
+	}
+	meta->nfree += nfreed;
+	if (nfreed > 0 && (meta->nfree == nfreed || mapno < meta->free_hint))
+		meta->free_hint = mapno;
+	aura_meta_cover(&wal, metapage);
+	aura_wal_changed(&wal, metapage, &meta->nfree,
+					 sizeof(meta->nfree) + sizeof(meta->free_hint));
+	aura_wal_finish(&wal);
+	UnlockReleaseBuffer(mapbuf);
+	UnlockReleaseBuffer(metabuf);
+
+	vac->recycled += nfreed;
+	for (i = from; i < to; i++)
+		if (stale[i - from])
+			vac_account_version(vac, vac->dead[i].block, vac->dead[i].offset);
+	pfree(stale);
+}
+
+/*
+ * Remove the dead rowids from every index, then recycle them.  Without
+ * index cleanup (VACUUM (INDEX_CLEANUP OFF)) they stay as they are.
+ */
+static void
+vac_dead_rowids(AuraVacuum *vac)
+{
+	int			i;
+	int			from;
+
+	if (vac->ndead == 0)
+		return;
+
+	if (!vac->index_cleanup)
+	{
+		for (i = 0; i < vac->ndead; i++)
+			vac_account_version(vac, vac->dead[i].block, vac->dead[i].offset);
+		vac->ndead = 0;
+		return;
+	}
+
+	pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
+								 PROGRESS_VACUUM_PHASE_VACUUM_INDEX);
+	for (i = 0; i < vac->nindexes; i++)
+	{
+		IndexVacuumInfo ivinfo = vac_index_info(vac, vac->indrels[i]);
+
+		vac->indstats[i] = index_bulk_delete(&ivinfo, vac->indstats[i],
+											 vac_tid_reaped, vac);
+	}
+	vac->index_passes++;
+	pgstat_progress_update_param(PROGRESS_VACUUM_NUM_INDEX_VACUUMS,
+								 vac->index_passes);
+
+	pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
+								 PROGRESS_VACUUM_PHASE_VACUUM_HEAP);
+	for (from = 0; from < vac->ndead; from = i)
+	{
+		uint64		mapno = RowidGetMapPageNo(vac->dead[from].rowid);
+
+		for (i = from; i < vac->ndead &&
+			 RowidGetMapPageNo(vac->dead[i].rowid) == mapno; i++)
+			;
+		vac_recycle_map_page(vac, from, i);
+	}
+	vac->ndead = 0;
+	pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
+								 PROGRESS_VACUUM_PHASE_SCAN_HEAP);
+}
+
+static void
+vac_remember_dead(AuraVacuum *vac, uint64 rowid, const VacVersion *head)
+{
+	if (vac->ndead == vac->maxdead)
+		vac_dead_rowids(vac);
+	vac->dead[vac->ndead].rowid = rowid;
+	vac->dead[vac->ndead].block = head->block;
+	vac->dead[vac->ndead].offset = head->offset;
+	vac->ndead++;
+	pgstat_progress_update_param(PROGRESS_VACUUM_NUM_DEAD_TUPLES, vac->ndead);
+}
+
+/*
+ * Free the hot pages that hold no kept version and were not written since
+ * the pass began (a page written meanwhile may hold a version the pass did
+ * not see), and record the free pages in the free space map.
+ */
+static void
+vac_free_pages(AuraVacuum *vac)
+{
+	BlockNumber blkno;
+
+	for (blkno = AURA_META_BLOCK + 1; blkno < vac->nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+		uint16		kind;
+
+		CHECK_FOR_INTERRUPTS();
+		if (vac->kept[blkno] > 0)
+			continue;
+		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
+								 vac->bstrategy);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		kind = AuraPageGetKind(page);
+		if (kind == AURA_PAGE_HOT && PageGetLSN(page) < vac->start_lsn)
+		{
+			aura_page_mark_free(vac->rel, buf);
+			vac->pages_freed += 1;
+		}
+		else if (kind == AURA_PAGE_FREE)
+			RecordPageWithFreeSpace(vac->rel, blkno, BLCKSZ / 2);
+		UnlockReleaseBuffer(buf);
+	}
+	FreeSpaceMapVacuum(vac->rel);
+}
+
+/* Add what this pass did to the meta page's counters */
+static void
+vac_update_meta(AuraVacuum *vac)
+{
+	Buffer		buf = aura_meta_read(vac->rel, BUFFER_LOCK_EXCLUSIVE);
+	Page		page = BufferGetPage(buf);
+	AuraMetaData *meta = AuraPageGetMeta(page);
+	AuraWal		wal;
+
+	aura_wal_start(&wal, vac->rel);
+	(void) aura_wal_register(&wal, buf, false);
+	aura_wal_begin_changes(&wal);
+	meta->vacuum_passes++;
+	meta->versions_removed += (uint64) vac->removed;
+	meta->versions_frozen += (uint64) vac->frozen;
+	meta->rowids_recycled += (uint64) vac->recycled;
+	meta->pages_freed += (uint64) vac->pages_freed;
+	aura_meta_cover(&wal, page);
+	aura_wal_changed(&wal, page, &meta->vacuum_passes, 5 * sizeof(uint64));
+	aura_wal_finish(&wal);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * The table AM's relation_vacuum (VACUUM, autovacuum) and aura_compact.
+ */
+void
+aura_relation_vacuum(Relation rel, struct VacuumParams *params,
+					 BufferAccessStrategy bstrategy)
+{
+	AuraVacuum	vac;
+	uint64		nrowids;
+	uint64		rowid;
+	BlockNumber new_nblocks;
+	bool		frozenxid_updated = false;
+	bool		minmulti_updated = false;
+	PGRUsage	ru0;
+	int			i;
+
+	pg_rusage_init(&ru0);
+	memset(&vac, 0, sizeof(vac));
+	vac.rel = rel;
+	vac.bstrategy = bstrategy;
+	vac.elevel = (params->options & VACOPT_VERBOSE) ? INFO : DEBUG2;
+	vac.index_cleanup = params->index_cleanup != VACOPTVALUE_DISABLED;
+	vac.truncate = params->truncate != VACOPTVALUE_DISABLED;
+
+	pgstat_progress_start_command(PROGRESS_COMMAND_VACUUM,
+								  RelationGetRelid(rel));
+
+	(void) vacuum_set_xid_limits(rel, params->freeze_min_age,
+								 params->freeze_table_age,
+								 params->multixact_freeze_min_age,
+								 params->multixact_freeze_table_age,
+								 &vac.OldestXmin, &vac.OldestMxact,
+								 &vac.FreezeLimit, &vac.MultiXactCutoff);
+	vac.NewRelfrozenXid = vac.OldestXmin;
+	vac.NewRelminMxid = vac.OldestMxact;
+
+	if (RelationNeedsWAL(rel))
+		vac.start_lsn = GetXLogInsertRecPtr();
+	else if (rel->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED)
+		vac.start_lsn = GetFakeLSNForUnloggedRel();
+	else
+		vac.start_lsn = 1;		/* temporary: nobody else writes */
+
+	nrowids = aura_meta_next_rowid(rel);
+	vac.nblocks = RelationGetNumberOfBlocks(rel);
+	vac.kept = palloc_extended(Max(vac.nblocks, 1) * sizeof(uint16),
+							   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	vac.chain_max = 16;
+	vac.chain = palloc(vac.chain_max * sizeof(VacVersion));
+	vac.maxdead = (int) Min((Size) maintenance_work_mem * 1024 / sizeof(VacDeadRowid),
+							MaxAllocSize / sizeof(VacDeadRowid));
+	vac.maxdead = Max(vac.maxdead, 1024);
+	vac.dead = palloc(vac.maxdead * sizeof(VacDeadRowid));
+	vac_open_indexes(rel, RowExclusiveLock, &vac.nindexes, &vac.indrels);
+	vac.indstats = palloc0(Max(vac.nindexes, 1) * sizeof(IndexBulkDeleteResult *));
+
+	pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
+								 PROGRESS_VACUUM_PHASE_SCAN_HEAP);
+	pgstat_progress_update_param(PROGRESS_VACUUM_TOTAL_HEAP_BLKS, vac.nblocks);
+	pgstat_progress_update_param(PROGRESS_VACUUM_MAX_DEAD_TUPLES, vac.maxdead);
+
+	for (rowid = 0; rowid < nrowids; rowid++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		vacuum_delay_point();
+		vac_rowid(&vac, rowid);
+		if (rowid % AURA_MAP_ENTRIES_PER_PAGE == 0)
+			pgstat_progress_update_param(PROGRESS_VACUUM_HEAP_BLKS_SCANNED,
+										 (int64) ((double) rowid / nrowids * vac.nblocks));
+	}
+	pgstat_progress_update_param(PROGRESS_VACUUM_HEAP_BLKS_SCANNED, vac.nblocks);
+	vac_dead_rowids(&vac);
+
+	pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
+								 PROGRESS_VACUUM_PHASE_INDEX_CLEANUP);
+	for (i = 0; i < vac.nindexes; i++)
+	{
+		IndexVacuumInfo ivinfo = vac_index_info(&vac, vac.indrels[i]);
+
+		vac.indstats[i] = index_vacuum_cleanup(&ivinfo, vac.indstats[i]);
+		if (vac.indstats[i] && !vac.indstats[i]->estimated_count)
+			vac_update_relstats(vac.indrels[i], vac.indstats[i]->num_pages,
+								vac.indstats[i]->num_index_tuples, 0, false,
+								InvalidTransactionId, InvalidMultiXactId,
+								NULL, NULL, false);
+	}
+
+	pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
+								 PROGRESS_VACUUM_PHASE_VACUUM_HEAP);
+	if (vac.nblocks > 0)
+		vac_free_pages(&vac);
+
+	new_nblocks = RelationGetNumberOfBlocks(rel);
+	if (vac.truncate && new_nblocks > 1)
+	{
+		pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
+									 PROGRESS_VACUUM_PHASE_TRUNCATE);
+		new_nblocks = aura_truncate_free_tail(rel);
+	}
+
+	if (vac.nblocks > 0)
+		vac_update_meta(&vac);
+
+	vac_update_relstats(rel, new_nblocks, vac.live_rows, 0,
+						vac.nindexes > 0, vac.NewRelfrozenXid,
+						vac.NewRelminMxid, &frozenxid_updated,
+						&minmulti_updated, false);
+	pgstat_report_vacuum(RelationGetRelid(rel), rel->rd_rel->relisshared,
+						 (PgStat_Counter) vac.live_rows,
+						 (PgStat_Counter) vac.recently_dead);
+
+	ereport(vac.elevel,
+			(errmsg("vacuuming \"%s.%s.%s\"",
+					get_database_name(MyDatabaseId),
+					get_namespace_name(RelationGetNamespace(rel)),
+					RelationGetRelationName(rel)),
+			 errdetail("rows: %.0f live, %.0f recently dead versions kept; "
+					   "versions: %.0f removed, %.0f frozen; "
+					   "rowids recycled: %.0f; index scans: %d; "
+					   "pages: %u at start, %.0f freed, %u after truncation; "
+					   "new relfrozenxid: %u%s, new relminmxid: %u%s\n%s",
+					   vac.live_rows, vac.recently_dead, vac.removed,
+					   vac.frozen, vac.recycled, vac.index_passes,
+					   vac.nblocks, vac.pages_freed, new_nblocks,
+					   vac.NewRelfrozenXid,
+					   frozenxid_updated ? " (advanced)" : "",
+					   vac.NewRelminMxid,
+					   minmulti_updated ? " (advanced)" : "",
+					   pg_rusage_show(&ru0))));
+
+	vac_close_indexes(vac.nindexes, vac.indrels, NoLock);
+	pgstat_progress_end_command();
+	pfree(vac.kept);
+	pfree(vac.chain);
+	pfree(vac.dead);
+	pfree(vac.indstats);
+}
+
+PG_FUNCTION_INFO_V1(aura_compact);
+
+/*
+ * aura_compact(regclass, verbose): a full compaction now -- VACUUM FREEZE
+ * of one aura table, in the current transaction.
+ */
+Datum
+aura_compact(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	bool		verbose = PG_GETARG_BOOL(1);
+	Relation	rel;
+	VacuumParams params;
+
+	rel = table_open(relid, ShareUpdateExclusiveLock);
+	aura_require_aura_table(rel);
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE,
+					   RelationGetRelationName(rel));
+
+	memset(&params, 0, sizeof(params));
+	params.options = VACOPT_VACUUM | VACOPT_FREEZE |
+		(verbose ? VACOPT_VERBOSE : 0);
+	params.freeze_min_age = 0;
+	params.freeze_table_age = 0;
+	params.multixact_freeze_min_age = 0;
+	params.multixact_freeze_table_age = 0;
+	params.is_wraparound = false;
+	params.log_min_duration = -1;
+	params.index_cleanup = VACOPTVALUE_ENABLED;
+	params.truncate = VACOPTVALUE_ENABLED;
+	params.nworkers = -1;
+
+	aura_relation_vacuum(rel, &params, GetAccessStrategy(BAS_VACUUM));
+	table_close(rel, ShareUpdateExclusiveLock);
+	PG_RETURN_VOID();
+}
