@@ -75,7 +75,8 @@ typedef enum AuraXmaxAction
 {
 	AURA_XMAX_PROCEED,			/* no running holder conflicts */
 	AURA_XMAX_WAIT,				/* wait for a conflicting holder */
-	AURA_XMAX_RECHECK			/* xmax changed state: look again */
+	AURA_XMAX_RECHECK,			/* xmax changed state: look again */
+	AURA_XMAX_UPDATED			/* a committed updater: TM_Updated */
 } AuraXmaxAction;
 
 extern AuraXmaxAction aura_xmax_action(HeapTupleHeader tup, LockTupleMode mode,
@@ -92,6 +93,7 @@ extern TM_Result aura_xmax_successor_check(HeapTupleHeader tup,
 extern int	aura_xmax_running_lockers(HeapTupleHeader tup,
 									  MultiXactMember **lockers);
 extern LockTupleMode aura_member_lock_mode(const MultiXactMember *member);
+extern bool aura_xmax_has_my_lock(HeapTupleHeader tup);
 extern bool aura_xmax_locked_by_me(HeapTupleHeader tup, LockTupleMode mode);
 extern bool aura_wait_for_xmax(Relation rel, ItemPointer tid,
 							   TransactionId waitxid, MultiXactId waitmulti,

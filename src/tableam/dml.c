@@ -586,9 +586,15 @@ modify_find_target(Relation rel, uint64 rowid, Snapshot snapshot,
 
 		if (st == AURA_XMIN_ABORTED || st == AURA_XMIN_IN_PROGRESS)
 			continue;
+		/*
+		 * EvalPlanQual locks the newest version in the update's (or the
+		 * delete's) own mode before retrying: a version we hold such a lock
+		 * on is the one meant.  Weaker locks of ours do not say that: a KEY
+		 * SHARE lock is carried to newer versions by their updaters.
+		 */
 		if (!use_snapshot ||
 			HeapTupleSatisfiesVisibility(&cur->tuple, snapshot, cur->buf) ||
-			aura_xmax_locked_by_me(cur->tuple.t_data, LockTupleKeyShare))
+			aura_xmax_locked_by_me(cur->tuple.t_data, LockTupleNoKeyExclusive))
 			return true;
 	} while (chain_next(cur));
 	chain_end(cur, NULL);
@@ -648,8 +654,8 @@ modify_give_up(Relation rel, AuraChainCursor *cur, TupleTableSlot *slot)
  * a DELETE of it would not wait for us (an FK check's lock would be lost).
  *
  * next_tid is the version's t_ctid: the same rowid for an update that kept
- * it (the successor is then the version whose prev pointer is ours), or a
- * new rowid (the successor is that rowid's oldest version).  A successor
+ * it, or a new rowid; the successor is the oldest version the updater
+ * stored there.  A successor
  * not stored yet is no hole: its updater carries our lock over when it
  * stores it (carry_lockers).  Returns TM_Ok, or TM_Updated/TM_Deleted when
  * a committed conflicting change of a successor makes the lock fail.
@@ -666,6 +672,7 @@ lock_updated_versions(Relation rel, uint64 rowid, BlockNumber block,
 		AuraChainCursor cur;
 		uint64		next_rowid;
 		bool		found = false;
+		AuraMapEntry succ;
 		HeapTupleHeader t;
 		TransactionId waitxid;
 		TM_Result	res;
@@ -675,20 +682,37 @@ lock_updated_versions(Relation rel, uint64 rowid, BlockNumber block,
 			elog(ERROR, "update chain of aura table \"%s\" does not end",
 				 RelationGetRelationName(rel));
 		if (!aura_tid_to_rowid(&next_tid, &next_rowid) ||
-			!chain_first(&cur, rel, next_rowid, BUFFER_LOCK_EXCLUSIVE, NULL))
+			!chain_first(&cur, rel, next_rowid, BUFFER_LOCK_SHARE, NULL))
 			return TM_Ok;
+
+		/*
+		 * The successor is the oldest version the updater made: in the
+		 * same rowid, the oldest one newer than ours with xmin = the
+		 * updater (an aborted version may lie between them); in a new
+		 * rowid, its oldest version.
+		 */
 		do
 		{
-			if (next_rowid == rowid)
-				found = cur.vh->prev_block == block &&
-					cur.vh->prev_offset == offset;
-			else
-				found = cur.vh->prev_block == InvalidBlockNumber;
-		} while (!found && chain_next(&cur));
+			if (next_rowid == rowid &&
+				cur.block == block && cur.offset == offset)
+				break;
+			if (TransactionIdEquals(HeapTupleHeaderGetXmin(cur.tuple.t_data),
+									prior_xmax))
+			{
+				found = true;
+				succ.block = cur.block;
+				succ.offset = cur.offset;
+				succ.flags = 0;
+			}
+		} while (chain_next(&cur));
+		chain_end(&cur, NULL);
+		if (!found)
+			return TM_Ok;
+		chain_start_at(&cur, rel, next_rowid, &succ, BUFFER_LOCK_EXCLUSIVE,
+					   NULL);
 
 		t = cur.tuple.t_data;
-		if (!found ||
-			!TransactionIdEquals(HeapTupleHeaderGetXmin(t), prior_xmax) ||
+		if (!TransactionIdEquals(HeapTupleHeaderGetXmin(t), prior_xmax) ||
 			aura_xmin_state(t) == AURA_XMIN_ABORTED)
 		{
 			chain_end(&cur, NULL);
@@ -865,20 +889,6 @@ modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 			return TM_Invisible;
 		}
 
-		/*
-		 * A KEY SHARE lock does not conflict with a committed update that
-		 * kept the key: heap grants it (an FK check in REPEATABLE READ does
-		 * not fail because the referenced row's other columns changed).
-		 */
-		if ((result == TM_Updated || result == TM_Deleted) &&
-			op == AURA_OP_LOCK && *mode == LockTupleKeyShare &&
-			(cur->vh->flags & AURA_VF_UPDATED) &&
-			!(t->t_infomask2 & HEAP_KEYS_UPDATED))
-		{
-			result = TM_Ok;
-			follow = true;
-		}
-
 		if (result == TM_BeingModified)
 		{
 			TransactionId waitxid;
@@ -899,8 +909,15 @@ modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 			}
 			if (action == AURA_XMAX_WAIT)
 			{
+				/*
+				 * As heap does, a transaction that already holds a weaker
+				 * lock on the row does not queue for the tuple lock: a
+				 * waiter queued there may be waiting for it (lock upgrade).
+				 */
+				bool		upgrading = aura_xmax_has_my_lock(t);
+
 				chain_end(cur, NULL);
-				if (!*have_tuple_lock)
+				if (!*have_tuple_lock && !upgrading)
 				{
 					if (!acquire_tuple_lock(rel, tid, *mode, policy))
 						return TM_WouldBlock;
@@ -912,7 +929,27 @@ modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 					return TM_WouldBlock;
 				continue;
 			}
+
+			/*
+			 * A committed updater in a MultiXact whose lockers (maybe us)
+			 * still run: HeapTupleSatisfiesUpdate keeps saying "being
+			 * modified", but the version was updated, as heap concludes.
+			 */
+			result = action == AURA_XMAX_UPDATED ? TM_Updated : TM_Ok;
+		}
+
+		/*
+		 * A KEY SHARE lock does not conflict with a committed update that
+		 * kept the key: heap grants it (an FK check in REPEATABLE READ does
+		 * not fail because the referenced row's other columns changed).
+		 */
+		if ((result == TM_Updated || result == TM_Deleted) &&
+			op == AURA_OP_LOCK && *mode == LockTupleKeyShare &&
+			(cur->vh->flags & AURA_VF_UPDATED) &&
+			!(t->t_infomask2 & HEAP_KEYS_UPDATED))
+		{
 			result = TM_Ok;
+			follow = true;
 		}
 
 		if (result == TM_Ok && follow && follow_updates)
@@ -1185,9 +1222,16 @@ aura_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 								(flags & TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS) != 0,
 								NULL, tmfd, &cur,
 								&have_tuple_lock, &already, slot);
-		if (result != TM_Updated || !find_last ||
-			ItemPointerIndicatesMovedPartitions(&tmfd->ctid))
+		if (result != TM_Updated || !find_last)
 			break;
+		if (ItemPointerIndicatesMovedPartitions(&tmfd->ctid))
+		{
+			if (have_tuple_lock)
+				UnlockTuple(rel, tid, aura_tuple_hwlock(mode));
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("tuple to be locked was already moved to another partition due to concurrent update")));
+		}
 
 		/* follow the update to the row's next rowid */
 		if (have_tuple_lock)

@@ -176,9 +176,9 @@ aura_xmax_action(HeapTupleHeader tup, LockTupleMode mode, bool is_lock,
 				continue;
 			if (!TransactionIdIsInProgress(members[i].xid))
 			{
-				/* an aborted updater is no obstacle; a committed one is news */
+				/* an aborted updater is no obstacle; a committed one wins */
 				if (member_updates && TransactionIdDidCommit(members[i].xid))
-					action = AURA_XMAX_RECHECK;
+					action = AURA_XMAX_UPDATED;
 				continue;
 			}
 			if (aura_lockmodes_conflict(status_mode(members[i].status), mode))
@@ -367,6 +367,32 @@ LockTupleMode
 aura_member_lock_mode(const MultiXactMember *member)
 {
 	return status_mode(member->status);
+}
+
+/* Does this transaction hold any lock (or update) in the version's xmax? */
+bool
+aura_xmax_has_my_lock(HeapTupleHeader tup)
+{
+	TransactionId xmax = HeapTupleHeaderGetRawXmax(tup);
+	bool		found = false;
+
+	if (tup->t_infomask & HEAP_XMAX_INVALID)
+		return false;
+	if (tup->t_infomask & HEAP_XMAX_IS_MULTI)
+	{
+		MultiXactMember *members;
+		int			n = GetMultiXactIdMembers(xmax, &members, false,
+											  HEAP_XMAX_IS_LOCKED_ONLY(tup->t_infomask));
+		int			i;
+
+		for (i = 0; i < n; i++)
+			if (TransactionIdIsCurrentTransactionId(members[i].xid))
+				found = true;
+		if (n > 0)
+			pfree(members);
+		return found;
+	}
+	return TransactionIdIsCurrentTransactionId(xmax);
 }
 
 /* Do we already hold a lock on this version at least as strong as mode? */
