@@ -12,7 +12,8 @@
  *	- every rowid's chain: each version on a hot page (never on a free or
  *	  other page), belonging to that rowid, no version reached twice (no
  *	  cycle, no two chains sharing a version), at most one version visible
- *	  to a fresh MVCC snapshot, a successor rowid of an updated version
+ *	  to a fresh MVCC snapshot, no version marked as moved, a successor
+ *	  rowid of an updated version
  *	  inside the allocated rowid space, the blobs a version references
  *	  starting with a first blob page that names itself;
  *	- every version on a hot page that no chain reaches is not needed by
@@ -199,6 +200,9 @@ check_chain(AuraChecker *ck, uint64 rowid, const AuraMapEntry *entry)
 		depth++;
 
 		vh = (AuraVersionHeader *) PageGetItem(page, lp);
+		if (vh->flags & AURA_VF_MOVED)
+			check_problem(ck, "rowid %llu: its chain reaches the moved-away copy at (%llu,%llu)",
+						  rowid, block, offset);
 		if (vh->rowid != rowid)
 			check_problem(ck, "version at block %llu belongs to rowid %llu, but is in the chain of rowid %llu",
 						  block, vh->rowid, rowid);
@@ -250,6 +254,8 @@ check_unreached(AuraChecker *ck, BlockNumber blkno, Buffer buf)
 		if (!ItemIdIsNormal(lp) || (ck->reached[bit / 8] & (1 << (bit % 8))))
 			continue;
 		vh = (AuraVersionHeader *) PageGetItem(page, lp);
+		if (vh->flags & AURA_VF_MOVED)
+			continue;			/* VACUUM linked a copy of it elsewhere */
 		tuple.t_data = AuraVersionGetTuple(vh);
 		tuple.t_len = ItemIdGetLength(lp) - AURA_VERSION_HDRSZ;
 		ItemPointerSetInvalid(&tuple.t_self);

@@ -140,6 +140,13 @@ typedef struct AuraVersionHeader
  */
 #define AURA_VF_UPDATED		0x0001
 
+/*
+ * AURA_VF_MOVED: VACUUM copied this version to another page and pointed
+ * the map there (in the same record).  The copy here is no longer linked;
+ * it stays readable for a backend that found it through an old pointer.
+ */
+#define AURA_VF_MOVED		0x0002
+
 #define AURA_VERSION_HDRSZ	MAXALIGN(sizeof(AuraVersionHeader))
 
 /* A page a writer may initialise as a new hot page */

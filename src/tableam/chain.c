@@ -73,10 +73,17 @@ chain_first(AuraChainCursor *cur, Relation rel, uint64 rowid, int lockmode,
 {
 	AuraMapEntry entry;
 
-	if (!rowmap_lookup(rel, rowid, &entry))
-		return false;
-	chain_start_at(cur, rel, rowid, &entry, lockmode, keep);
-	return true;
+	for (;;)
+	{
+		if (!rowmap_lookup(rel, rowid, &entry))
+			return false;
+		chain_start_at(cur, rel, rowid, &entry, lockmode, keep);
+		if (!(cur->vh->flags & AURA_VF_MOVED))
+			return true;
+		/* VACUUM moved the version after we read the map: look again */
+		chain_end(cur, NULL);
+		keep = NULL;
+	}
 }
 
 /*

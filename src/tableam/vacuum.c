@@ -104,6 +104,9 @@ typedef struct AuraVacuum
 	XLogRecPtr	start_lsn;		/* pages with a newer LSN changed meanwhile */
 	BlockNumber nblocks;		/* pages at the start of the pass */
 	uint16	   *kept;			/* kept versions per page */
+	uint8	   *kept_bits;		/* bit per (block, line pointer) kept */
+	Buffer		dest;			/* private page relocated versions go to */
+	double		moved;
 
 	VacVersion *chain;			/* the chain at hand */
 	int			chain_max;
@@ -144,11 +147,20 @@ vac_standby_conflict(AuraVacuum *vac)
 	vac->conflict_logged = true;
 }
 
+#define KEPT_BIT(blk, off) \
+	((uint64) (blk) * MaxHeapTuplesPerPage + ((off) - 1))
+
 static void
-vac_count_kept(AuraVacuum *vac, BlockNumber block)
+vac_count_kept(AuraVacuum *vac, BlockNumber block, OffsetNumber offset)
 {
-	if (block < vac->nblocks && vac->kept[block] < PG_UINT16_MAX)
-		vac->kept[block]++;
+	if (block < vac->nblocks)
+	{
+		uint64		bit = KEPT_BIT(block, offset);
+
+		if (vac->kept[block] < PG_UINT16_MAX)
+			vac->kept[block]++;
+		vac->kept_bits[bit / 8] |= 1 << (bit % 8);
+	}
 }
 
 /* Let a version we leave linked hold back relfrozenxid / relminmxid */
@@ -164,7 +176,7 @@ vac_account_version(AuraVacuum *vac, BlockNumber block, OffsetNumber offset)
 								   vac->FreezeLimit, vac->MultiXactCutoff,
 								   &vac->NewRelfrozenXid, &vac->NewRelminMxid);
 	UnlockReleaseBuffer(buf);
-	vac_count_kept(vac, block);
+	vac_count_kept(vac, block, offset);
 }
 
 /*
@@ -379,7 +391,7 @@ vac_rowid(AuraVacuum *vac, uint64 rowid)
 		}
 		if (v->freeze || v->prev_block != pb || v->prev_offset != po)
 			vac_rewrite_version(vac, rowid, v, pb, po);
-		vac_count_kept(vac, v->block);
+		vac_count_kept(vac, v->block, v->offset);
 	}
 
 	/* dropped versions at the head: the map entry skips them */
@@ -567,6 +579,215 @@ vac_remember_dead(AuraVacuum *vac, uint64 rowid, const VacVersion *head)
 }
 
 /*
+ * Relocation: a hot page with few kept versions is emptied by copying its
+ * settled rows -- a single version, the map's head, inserted before
+ * OldestXmin, no xmax -- to a page of this pass's own, so that the page
+ * can be freed.  Each move is one record of three pages: the old copy gets
+ * AURA_VF_MOVED, the new copy is added, the map entry points at it.  We
+ * hold the old page exclusively throughout, so no writer can change the
+ * version meanwhile; a writer that read the map before the move finds the
+ * flag under its lock and looks again (chain_first).  Readers holding an
+ * old pointer read the old copy, identical to the new one as of the move:
+ * what changes the new copy later is newer than their snapshots.
+ *
+ * Lock order: the old page, then the private destination page (nobody else
+ * knows it: it is neither in the FSM nor anyone's target), then the map
+ * page -- see docs/architecture.md, section 6.
+ */
+#define AURA_COMPACT_KEPT_PERCENT	50
+
+/* A page for relocated versions with room for `needed' bytes, locked */
+static Buffer
+vac_dest_page(AuraVacuum *vac, Size needed, BlockNumber avoid)
+{
+	if (BufferIsValid(vac->dest))
+	{
+		LockBuffer(vac->dest, BUFFER_LOCK_EXCLUSIVE);
+		if (PageGetFreeSpace(BufferGetPage(vac->dest)) >= needed)
+			return vac->dest;
+		UnlockReleaseBuffer(vac->dest);
+		vac->dest = InvalidBuffer;
+	}
+	for (;;)
+	{
+		Buffer		buf = vlog_new_page(vac->rel);
+
+		if (BufferGetBlockNumber(buf) != avoid)
+		{
+			vac->dest = buf;
+			return buf;
+		}
+		UnlockReleaseBuffer(buf);	/* our own page, freed just now */
+	}
+}
+
+/* Move the settled version at (page of buf, off) to the destination page */
+static void
+vac_move_version(AuraVacuum *vac, Buffer buf, OffsetNumber off)
+{
+	BlockNumber blkno = BufferGetBlockNumber(buf);
+	Page		page = BufferGetPage(buf);
+	AuraVersionHeader *vh = vlog_get_version(page, off);
+	uint64		rowid = vh->rowid;
+	ItemId		lp = PageGetItemId(page, off);
+	Size		len = ItemIdGetLength(lp);
+	BlockNumber mapblk = rowmap_page_block(vac->rel, RowidGetMapPageNo(rowid),
+										   false);
+	Buffer		dest;
+	Buffer		mapbuf;
+	Page		destpage;
+	Page		mappage;
+	AuraMapEntry *entry;
+	bool		fresh;
+	AuraWal		wal;
+	OffsetNumber newoff;
+
+	dest = vac_dest_page(vac, MAXALIGN(len), blkno);
+	destpage = BufferGetPage(dest);
+	fresh = AuraPageIsFresh(destpage);
+	mapbuf = rowmap_lock_block(vac->rel, mapblk, RowidGetMapPageNo(rowid),
+							   BUFFER_LOCK_EXCLUSIVE);
+	if (!BufferIsValid(mapbuf))
+	{
+		LockBuffer(dest, BUFFER_LOCK_UNLOCK);
+		return;
+	}
+	mappage = BufferGetPage(mapbuf);
+	entry = rowmap_page_entry(mappage, rowid);
+	if (entry->block != blkno || entry->offset != off)
+	{
+		/* not the head any more (cannot happen while we hold the page) */
+		UnlockReleaseBuffer(mapbuf);
+		LockBuffer(dest, BUFFER_LOCK_UNLOCK);
+		return;
+	}
+
+	aura_wal_start(&wal, vac->rel);
+	(void) aura_wal_register(&wal, buf, false);
+	(void) aura_wal_register(&wal, dest, fresh);
+	(void) aura_wal_register(&wal, mapbuf, false);
+	aura_wal_begin_changes(&wal);
+	if (fresh)
+		aura_page_init(destpage, AURA_PAGE_HOT, 0, 0);
+	newoff = aura_wal_add_item(&wal, destpage, (Item) vh, len);
+	vh->flags |= AURA_VF_MOVED;
+	aura_wal_changed(&wal, page, &vh->flags, sizeof(vh->flags));
+	rowmap_set_entry(&wal, mappage, rowid, BufferGetBlockNumber(dest), newoff);
+	aura_wal_finish(&wal);
+
+	UnlockReleaseBuffer(mapbuf);
+	LockBuffer(dest, BUFFER_LOCK_UNLOCK);
+	vac->moved += 1;
+}
+
+/* May relocation move this kept version? */
+static bool
+vac_movable(AuraVacuum *vac, AuraVersionHeader *vh)
+{
+	HeapTupleHeader t = AuraVersionGetTuple(vh);
+
+	return vh->prev_block == InvalidBlockNumber &&
+		!(vh->flags & (AURA_VF_MOVED | AURA_VF_UPDATED)) &&
+		(t->t_infomask & HEAP_XMAX_INVALID) &&
+		HeapTupleHeaderXminCommitted(t) &&
+		(HeapTupleHeaderXminFrozen(t) ||
+		 TransactionIdPrecedes(HeapTupleHeaderGetXmin(t), vac->OldestXmin));
+}
+
+static void
+vac_compact_page(AuraVacuum *vac, BlockNumber blkno)
+{
+	Buffer		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, blkno,
+										 RBM_NORMAL, vac->bstrategy);
+	Page		page;
+	OffsetNumber off;
+	OffsetNumber maxoff;
+	bool		still_linked = false;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	page = BufferGetPage(buf);
+	if (AuraPageGetKind(page) != AURA_PAGE_HOT)
+	{
+		UnlockReleaseBuffer(buf);
+		return;
+	}
+	maxoff = PageGetMaxOffsetNumber(page);
+	for (off = FirstOffsetNumber; off <= maxoff; off++)
+	{
+		ItemId		lp = PageGetItemId(page, off);
+		uint64		bit = KEPT_BIT(blkno, off);
+		AuraVersionHeader *vh;
+		TransactionId xmin;
+
+		if (!ItemIdIsNormal(lp))
+			continue;
+		vh = (AuraVersionHeader *) PageGetItem(page, lp);
+		if (vh->flags & AURA_VF_MOVED)
+			continue;
+		if (vac->kept_bits[bit / 8] & (1 << (bit % 8)))
+		{
+			if (vac_movable(vac, vh))
+				vac_move_version(vac, buf, off);
+			if (!(vh->flags & AURA_VF_MOVED))
+				still_linked = true;
+			continue;
+		}
+
+		/*
+		 * Not kept by the pass: unlinked, if it existed when the pass
+		 * began.  A version written since is by a transaction not older
+		 * than OldestXmin (or a killed speculative insertion): keep it.
+		 */
+		xmin = HeapTupleHeaderGetRawXmin(AuraVersionGetTuple(vh));
+		if (!TransactionIdIsValid(xmin) ||
+			(TransactionIdIsNormal(xmin) &&
+			 !TransactionIdPrecedes(xmin, vac->OldestXmin)))
+			still_linked = true;
+	}
+	if (!still_linked)
+	{
+		aura_page_mark_free(vac->rel, buf);
+		vac->pages_freed += 1;
+	}
+	vac->kept[blkno] = still_linked ? Max(vac->kept[blkno], 1) : 0;
+	UnlockReleaseBuffer(buf);
+}
+
+/* Empty the hot pages that hold few kept versions */
+static void
+vac_compact_pages(AuraVacuum *vac)
+{
+	BlockNumber blkno;
+
+	for (blkno = AURA_META_BLOCK + 1; blkno < vac->nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+		bool		sparse;
+
+		CHECK_FOR_INTERRUPTS();
+		vacuum_delay_point();
+		if (vac->kept[blkno] == 0)
+			continue;
+		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
+								 vac->bstrategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		sparse = AuraPageGetKind(page) == AURA_PAGE_HOT &&
+			(uint32) vac->kept[blkno] * 100 <
+			(uint32) PageGetMaxOffsetNumber(page) * AURA_COMPACT_KEPT_PERCENT;
+		UnlockReleaseBuffer(buf);
+		if (sparse)
+			vac_compact_page(vac, blkno);
+	}
+	if (BufferIsValid(vac->dest))
+	{
+		ReleaseBuffer(vac->dest);
+		vac->dest = InvalidBuffer;
+	}
+}
+
+/*
  * Free the hot pages that hold no kept version and were not written since
  * the pass began (a page written meanwhile may hold a version the pass did
  * not see), and record the free pages in the free space map.
@@ -672,6 +893,9 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	vac.nblocks = RelationGetNumberOfBlocks(rel);
 	vac.kept = palloc_extended(Max(vac.nblocks, 1) * sizeof(uint16),
 							   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	vac.kept_bits = palloc_extended((Size) Max(vac.nblocks, 1) * MaxHeapTuplesPerPage / 8 + 1,
+									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	vac.dest = InvalidBuffer;
 	vac.chain_max = 16;
 	vac.chain = palloc(vac.chain_max * sizeof(VacVersion));
 	vac.maxdead = (int) Min((Size) maintenance_work_mem * 1024 / sizeof(VacDeadRowid),
@@ -715,7 +939,10 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
 								 PROGRESS_VACUUM_PHASE_VACUUM_HEAP);
 	if (vac.nblocks > 0)
+	{
+		vac_compact_pages(&vac);
 		vac_free_pages(&vac);
+	}
 
 	new_nblocks = RelationGetNumberOfBlocks(rel);
 	if (vac.truncate && new_nblocks > 1)
@@ -744,10 +971,12 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 			 errdetail("rows: %.0f live, %.0f recently dead versions kept; "
 					   "versions: %.0f removed, %.0f frozen; "
 					   "rowids recycled: %.0f; index scans: %d; "
+					   "versions moved out of sparse pages: %.0f; "
 					   "pages: %u at start, %.0f freed, %u after truncation; "
 					   "new relfrozenxid: %u%s, new relminmxid: %u%s\n%s",
 					   vac.live_rows, vac.recently_dead, vac.removed,
 					   vac.frozen, vac.recycled, vac.index_passes,
+					   vac.moved,
 					   vac.nblocks, vac.pages_freed, new_nblocks,
 					   vac.NewRelfrozenXid,
 					   frozenxid_updated ? " (advanced)" : "",
@@ -758,6 +987,7 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	vac_close_indexes(vac.nindexes, vac.indrels, NoLock);
 	pgstat_progress_end_command();
 	pfree(vac.kept);
+	pfree(vac.kept_bits);
 	pfree(vac.chain);
 	pfree(vac.dead);
 	pfree(vac.indstats);
