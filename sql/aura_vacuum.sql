@@ -219,12 +219,29 @@ SELECT total_pages <= 2 * :q_pages0 + 10 AS pages_bounded,
 SELECT rowids, versions FROM aura_check('vq') \gset q_
 SELECT :q_versions AS versions;
 
--- 9. large values survive compaction of the rows around them
+-- 9. large values survive compaction of the rows around them, and the
+-- blobs of removed versions are freed
 CREATE TABLE vb (id int PRIMARY KEY, b text) USING aura;
 INSERT INTO vb SELECT g, repeat(md5(g::text), 2000) FROM generate_series(1, 20) g;
+SELECT blobs AS blobs0 FROM aura_stats('vb') \gset
 UPDATE vb SET id = id + 100 WHERE id <= 10;
 DELETE FROM vb WHERE id > 15 AND id < 100;
 SELECT compact_clean('vb');
+SELECT blobs, :blobs0 AS blobs_before FROM aura_stats('vb');
+-- blob churn: the table stays bounded, free pages take the new blobs
+CREATE TABLE vbc (id int PRIMARY KEY, b text) USING aura
+  WITH (autovacuum_enabled = off);
+INSERT INTO vbc SELECT g, (SELECT string_agg(md5((g * 1000 + i)::text), '')
+                             FROM generate_series(1, 100) i)
+  FROM generate_series(1, 50) g;
+SELECT total_pages AS vbc_pages0 FROM aura_stats('vbc') \gset
+SELECT cmd FROM generate_series(1, 10) i,
+       LATERAL (VALUES ('UPDATE vbc SET b = md5(b) || substr(b, 33)'),
+                       ('VACUUM vbc')) AS c(cmd) \gexec
+SELECT total_pages <= 3 * :vbc_pages0 AS bounded, blobs, live_rows FROM aura_stats('vbc');
+SELECT count(*), sum(length(b)) FROM vbc;
+SELECT rowids, versions FROM aura_check('vbc');
+DROP TABLE vbc;
 SELECT id, length(b), md5(b) = md5(repeat(md5((id % 100)::text), 2000)) AS intact
   FROM vb ORDER BY id;
 SELECT rowids, versions FROM aura_check('vb');

@@ -25,7 +25,7 @@ aura_page_init(Page page, uint16 kind, uint32 aux, uint32 aux2)
 	opaque->page_id = AURA_PAGE_ID;
 	opaque->aux = aux;
 	opaque->aux2 = aux2;
-	opaque->unused = 0;
+	opaque->xid = 0;
 }
 
 /*

@@ -57,7 +57,7 @@ typedef struct AuraPageOpaqueData
 	uint16		page_id;		/* AURA_PAGE_ID */
 	uint32		aux;			/* kind-specific, see below */
 	uint32		aux2;			/* kind-specific, see below */
-	uint32		unused;
+	uint32		xid;			/* BLOB: the writing transaction; else 0 */
 } AuraPageOpaqueData;
 
 /*

@@ -28,6 +28,8 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+
 #include <lz4.h>
 
 #include "access/detoast.h"
@@ -36,6 +38,7 @@
 #include "access/toast_internals.h"
 #include "storage/aura_page.h"
 #include "storage/blob.h"
+#include "storage/pagefree.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "storage/meta.h"
@@ -88,6 +91,7 @@ blob_store(Relation rel, struct varlena *value, bool try_compress)
 	struct varlena *result;
 	BlockNumber first = InvalidBlockNumber;
 	uint32		nchunks;
+	Buffer		reused;
 	uint32		chunk;
 
 	AURA_CHECK(!VARATT_IS_EXTERNAL(value));
@@ -123,7 +127,11 @@ blob_store(Relation rel, struct varlena *value, bool try_compress)
 	nchunks = Max(1, (stored + AURA_BLOB_CHUNK - 1) / AURA_BLOB_CHUNK);
 
 	aura_meta_ensure(rel);		/* block 0 is always the meta page */
-	LockRelationForExtension(rel, ExclusiveLock);
+
+	/* a one-page blob may take a free page; longer ones need a run */
+	reused = nchunks == 1 ? aura_take_free_page(rel) : InvalidBuffer;
+	if (!BufferIsValid(reused))
+		LockRelationForExtension(rel, ExclusiveLock);
 	for (chunk = 0; chunk < nchunks;)
 	{
 		GenericXLogState *state = GenericXLogStart(rel);
@@ -138,9 +146,14 @@ blob_store(Relation rel, struct varlena *value, bool try_compress)
 			uint32		off = chunk * AURA_BLOB_CHUNK;
 			uint32		len = Min(AURA_BLOB_CHUNK, stored - off);
 
-			bufs[n] = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW,
-										 RBM_NORMAL, NULL);
-			LockBuffer(bufs[n], BUFFER_LOCK_EXCLUSIVE);
+			if (BufferIsValid(reused))
+				bufs[n] = reused;	/* exclusively locked already */
+			else
+			{
+				bufs[n] = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW,
+											 RBM_NORMAL, NULL);
+				LockBuffer(bufs[n], BUFFER_LOCK_EXCLUSIVE);
+			}
 			if (chunk == 0)
 				first = BufferGetBlockNumber(bufs[n]);
 			else if (BufferGetBlockNumber(bufs[n]) != first + chunk)
@@ -150,6 +163,8 @@ blob_store(Relation rel, struct varlena *value, bool try_compress)
 			page = GenericXLogRegisterBuffer(state, bufs[n],
 											 GENERIC_XLOG_FULL_IMAGE);
 			aura_page_init(page, AURA_PAGE_BLOB, first, chunk);
+			/* VACUUM frees unreferenced blobs only of finished writers */
+			AuraPageGetOpaque(page)->xid = GetCurrentTransactionId();
 			hdr = (AuraBlobHeader *) AuraPageGetContents(page);
 			hdr->magic = AURA_BLOB_MAGIC;
 			hdr->stored_size = stored;
@@ -163,7 +178,8 @@ blob_store(Relation rel, struct varlena *value, bool try_compress)
 		for (i = 0; i < n; i++)
 			UnlockReleaseBuffer(bufs[i]);
 	}
-	UnlockRelationForExtension(rel, ExclusiveLock);
+	if (!BufferIsValid(reused))
+		UnlockRelationForExtension(rel, ExclusiveLock);
 
 	if (compressed)
 		pfree(compressed);

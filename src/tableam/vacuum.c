@@ -27,7 +27,8 @@
  * Afterwards every hot page that holds no kept version and was not written
  * since the pass began becomes a FREE page (pagefree.c), reused after no
  * transaction that could still read it is left; free pages at the end of
- * the relation are truncated away.  Blob pages are not reclaimed yet.
+ * the relation are truncated away, and so are the pages of every blob no
+ * kept version references (each blob belongs to one version).
  *
  * Lock order: the pass holds one hot page at a time, a map page only while
  * holding no hot page, and the meta page before a map page (as the rowid
@@ -44,7 +45,9 @@
 #include "access/genam.h"
 #include "access/heapam.h"
 #include "access/heapam_xlog.h"
+#include "access/detoast.h"
 #include "access/multixact.h"
+#include "access/table.h"
 #include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
@@ -60,8 +63,6 @@
 #include "storage/rowmap.h"
 #include "storage/vlog.h"
 #include "tableam/aura_tableam.h"
-#include "access/table.h"
-#include "fmgr.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -105,8 +106,10 @@ typedef struct AuraVacuum
 	BlockNumber nblocks;		/* pages at the start of the pass */
 	uint16	   *kept;			/* kept versions per page */
 	uint8	   *kept_bits;		/* bit per (block, line pointer) kept */
+	uint8	   *blob_refs;		/* bit per block: a kept version's blob */
 	Buffer		dest;			/* private page relocated versions go to */
 	double		moved;
+	double		blob_pages_freed;
 
 	VacVersion *chain;			/* the chain at hand */
 	int			chain_max;
@@ -150,6 +153,36 @@ vac_standby_conflict(AuraVacuum *vac)
 #define KEPT_BIT(blk, off) \
 	((uint64) (blk) * MaxHeapTuplesPerPage + ((off) - 1))
 
+/* Remember the blobs a kept version references */
+static void
+vac_mark_blobs(AuraVacuum *vac, HeapTuple tuple)
+{
+	TupleDesc	desc = RelationGetDescr(vac->rel);
+	int			natts = Min(desc->natts, HeapTupleHeaderGetNatts(tuple->t_data));
+	int			i;
+
+	for (i = 0; i < natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		struct varlena *v;
+		struct varatt_external ext;
+		bool		isnull;
+		Datum		d;
+
+		if (att->attisdropped || att->attlen != -1)
+			continue;
+		d = heap_getattr(tuple, i + 1, desc, &isnull);
+		if (isnull)
+			continue;
+		v = (struct varlena *) DatumGetPointer(d);
+		if (!VARATT_IS_EXTERNAL_ONDISK(v))
+			continue;
+		VARATT_EXTERNAL_GET_POINTER(ext, v);
+		if (ext.va_valueid < vac->nblocks)
+			vac->blob_refs[ext.va_valueid / 8] |= 1 << (ext.va_valueid % 8);
+	}
+}
+
 static void
 vac_count_kept(AuraVacuum *vac, BlockNumber block, OffsetNumber offset)
 {
@@ -170,11 +203,19 @@ vac_account_version(AuraVacuum *vac, BlockNumber block, OffsetNumber offset)
 	Buffer		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, block,
 										 RBM_NORMAL, vac->bstrategy);
 
+	ItemId		lp;
+	HeapTupleData tuple;
+
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	(void) heap_tuple_would_freeze(AuraVersionGetTuple(vlog_get_version(BufferGetPage(buf),
-																		offset)),
+	tuple.t_data = AuraVersionGetTuple(vlog_get_version(BufferGetPage(buf),
+														offset));
+	lp = PageGetItemId(BufferGetPage(buf), offset);
+	tuple.t_len = ItemIdGetLength(lp) - AURA_VERSION_HDRSZ;
+	(void) heap_tuple_would_freeze(tuple.t_data,
 								   vac->FreezeLimit, vac->MultiXactCutoff,
 								   &vac->NewRelfrozenXid, &vac->NewRelminMxid);
+	if (HeapTupleHasExternal(&tuple))
+		vac_mark_blobs(vac, &tuple);
 	UnlockReleaseBuffer(buf);
 	vac_count_kept(vac, block, offset);
 }
@@ -336,6 +377,8 @@ vac_rowid(AuraVacuum *vac, uint64 rowid)
 			case HEAPTUPLE_INSERT_IN_PROGRESS:
 				break;
 		}
+		if (!dead && HeapTupleHasExternal(&cur.tuple))
+			vac_mark_blobs(vac, &cur.tuple);
 		if (!dead)
 		{
 			/*
@@ -796,6 +839,7 @@ static void
 vac_free_pages(AuraVacuum *vac)
 {
 	BlockNumber blkno;
+	BlockNumber freeing_blob = InvalidBlockNumber;
 
 	for (blkno = AURA_META_BLOCK + 1; blkno < vac->nblocks; blkno++)
 	{
@@ -811,7 +855,31 @@ vac_free_pages(AuraVacuum *vac)
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
 		kind = AuraPageGetKind(page);
-		if (kind == AURA_PAGE_HOT && PageGetLSN(page) < vac->start_lsn)
+		if (kind == AURA_PAGE_BLOB)
+		{
+			AuraPageOpaque opaque = AuraPageGetOpaque(page);
+
+			/*
+			 * A blob no kept version references, written by a transaction
+			 * that ended before OldestXmin (so any version of it that is
+			 * linked was seen by the pass), is garbage: all its pages go.
+			 */
+			if (opaque->aux2 == 0)
+				freeing_blob =
+					!(vac->blob_refs[blkno / 8] & (1 << (blkno % 8))) &&
+					TransactionIdIsNormal(opaque->xid) &&
+					TransactionIdPrecedes(opaque->xid, vac->OldestXmin) &&
+					PageGetLSN(page) < vac->start_lsn ?
+					blkno : InvalidBlockNumber;
+			if (opaque->aux == freeing_blob && freeing_blob != InvalidBlockNumber)
+			{
+				vac_standby_conflict(vac);
+				aura_page_mark_free(vac->rel, buf);
+				vac->pages_freed += 1;
+				vac->blob_pages_freed += 1;
+			}
+		}
+		else if (kind == AURA_PAGE_HOT && PageGetLSN(page) < vac->start_lsn)
 		{
 			aura_page_mark_free(vac->rel, buf);
 			vac->pages_freed += 1;
@@ -895,6 +963,8 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 							   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	vac.kept_bits = palloc_extended((Size) Max(vac.nblocks, 1) * MaxHeapTuplesPerPage / 8 + 1,
 									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	vac.blob_refs = palloc_extended((Size) vac.nblocks / 8 + 1,
+									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	vac.dest = InvalidBuffer;
 	vac.chain_max = 16;
 	vac.chain = palloc(vac.chain_max * sizeof(VacVersion));
@@ -972,12 +1042,13 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 					   "versions: %.0f removed, %.0f frozen; "
 					   "rowids recycled: %.0f; index scans: %d; "
 					   "versions moved out of sparse pages: %.0f; "
-					   "pages: %u at start, %.0f freed, %u after truncation; "
+					   "pages: %u at start, %.0f freed (%.0f of blobs), %u after truncation; "
 					   "new relfrozenxid: %u%s, new relminmxid: %u%s\n%s",
 					   vac.live_rows, vac.recently_dead, vac.removed,
 					   vac.frozen, vac.recycled, vac.index_passes,
 					   vac.moved,
-					   vac.nblocks, vac.pages_freed, new_nblocks,
+					   vac.nblocks, vac.pages_freed, vac.blob_pages_freed,
+					   new_nblocks,
 					   vac.NewRelfrozenXid,
 					   frozenxid_updated ? " (advanced)" : "",
 					   vac.NewRelminMxid,
@@ -988,6 +1059,7 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	pgstat_progress_end_command();
 	pfree(vac.kept);
 	pfree(vac.kept_bits);
+	pfree(vac.blob_refs);
 	pfree(vac.chain);
 	pfree(vac.dead);
 	pfree(vac.indstats);
