@@ -20,7 +20,7 @@
 #
 # Knobs: AURA_SKIP_APT, AURA_SKIP_BUILD, AURA_DEBUG (see test/lib.sh),
 # AURA_SUITE_TIMEOUT (seconds per suite, default 420),
-# AURA_CHECK_TIMEOUT (seconds per check script, default 180),
+# AURA_CHECK_TIMEOUT (seconds per check script, default 300),
 # AURA_DIFF_LINES (lines of regression.diffs to print, default 400).
 set -euo pipefail
 
@@ -28,7 +28,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SUITE_TIMEOUT="${AURA_SUITE_TIMEOUT:-420}"
-CHECK_TIMEOUT="${AURA_CHECK_TIMEOUT:-180}"
+CHECK_TIMEOUT="${AURA_CHECK_TIMEOUT:-300}"
 DIFF_LINES="${AURA_DIFF_LINES:-400}"
 
 PASSED=0

@@ -429,8 +429,12 @@ aura_check(PG_FUNCTION_ARGS)
 			case AURA_PAGE_MAP:
 			case AURA_PAGE_BLOB:
 				break;
-			case AURA_PAGE_HOT:
 			case AURA_PAGE_FREE:
+				/* a freed hot page still holds its old versions */
+				if (AuraPageGetOpaque(BufferGetPage(buf))->aux2 == AURA_PAGE_HOT)
+					check_unreached(&ck, blkno, buf);
+				break;
+			case AURA_PAGE_HOT:
 				check_unreached(&ck, blkno, buf);
 				break;
 			default:

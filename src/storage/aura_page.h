@@ -65,7 +65,8 @@ typedef struct AuraPageOpaqueData
  *	 MAPDIR: aux = index of the directory page (0, 1, ...)
  *	 MAP:	 aux = map page number (first rowid / AURA_MAP_ENTRIES_PER_PAGE)
  *	 BLOB:	 aux = block of the blob's first page, aux2 = chunk number
- *	 FREE:	 aux = the next xid when VACUUM freed the page.  The page keeps
+ *	 FREE:	 aux = the next xid when VACUUM freed the page, aux2 = its kind
+ *			 before (HOT or BLOB: what the old contents are).  The page keeps
  *			 its old contents (a reader that was walking a chain when the
  *			 page was unlinked may still read it), and is reused only when
  *			 no snapshot older than aux is left (pagefree.c).

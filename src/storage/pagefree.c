@@ -56,9 +56,9 @@ aura_page_mark_free(Relation rel, Buffer buf)
 	aura_wal_start(&wal, rel);
 	(void) aura_wal_register(&wal, buf, false);
 	aura_wal_begin_changes(&wal);
+	opaque->aux2 = opaque->kind;	/* what the old contents are */
 	opaque->kind = AURA_PAGE_FREE;
 	opaque->aux = XidFromFullTransactionId(ReadNextFullTransactionId());
-	opaque->aux2 = 0;
 	aura_wal_changed(&wal, page, opaque, sizeof(AuraPageOpaqueData));
 	aura_wal_finish(&wal);
 	RecordPageWithFreeSpace(rel, BufferGetBlockNumber(buf),

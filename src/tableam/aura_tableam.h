@@ -59,6 +59,7 @@ extern void chain_start_at(AuraChainCursor *cur, Relation rel, uint64 rowid,
 extern bool chain_next(AuraChainCursor *cur);
 extern void chain_end(AuraChainCursor *cur, Buffer *keep);
 extern AuraXminState aura_xmin_state(HeapTupleHeader tup);
+extern bool chain_has_xmin(Relation rel, uint64 rowid, TransactionId xid);
 extern bool chain_find_visible(Relation rel, uint64 rowid,
 							   const AuraMapEntry *entry, Snapshot snapshot,
 							   Buffer *keep, HeapTuple result,

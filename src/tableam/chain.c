@@ -44,7 +44,8 @@ chain_load(AuraChainCursor *cur)
 	 * A FREE page keeps its old versions until it is reused, which waits
 	 * for every transaction that could still be walking to one of them.
 	 */
-	if (AuraPageGetKind(page) != AURA_PAGE_FREE)
+	if (AuraPageGetKind(page) != AURA_PAGE_FREE ||
+		AuraPageGetOpaque(page)->aux2 != AURA_PAGE_HOT)
 		aura_page_check_kind(cur->rel, cur->block, page, AURA_PAGE_HOT);
 	cur->vh = vlog_get_version(page, cur->offset);
 	if (cur->vh->rowid != cur->rowid)
@@ -157,6 +158,29 @@ chain_end(AuraChainCursor *cur, Buffer *keep)
 	else
 		ReleaseBuffer(cur->buf);
 	cur->buf = InvalidBuffer;
+}
+
+/*
+ * Does rowid have a version inserted by xid?  Whoever follows an update
+ * into another rowid (t_ctid) checks this first, as heap checks xmin against
+ * the prior xmax: the rowid may have been recycled meanwhile, after every
+ * version of it died, and now hold an unrelated row.
+ */
+bool
+chain_has_xmin(Relation rel, uint64 rowid, TransactionId xid)
+{
+	AuraChainCursor cur;
+	bool		found = false;
+
+	if (!chain_first(&cur, rel, rowid, BUFFER_LOCK_SHARE, NULL))
+		return false;
+	do
+	{
+		if (TransactionIdEquals(HeapTupleHeaderGetXmin(cur.tuple.t_data), xid))
+			found = true;
+	} while (!found && chain_next(&cur));
+	chain_end(&cur, NULL);
+	return found;
 }
 
 /* Fate of a version's inserting transaction, from hint bits or the clog */

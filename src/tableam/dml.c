@@ -1241,6 +1241,12 @@ aura_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 		}
 		if (aura_tid_to_rowid(&tmfd->ctid, &nextrowid) && nextrowid != rowid)
 		{
+			/* as heap checks xmin against the prior xmax */
+			if (!chain_has_xmin(rel, nextrowid, tmfd->xmax))
+			{
+				result = TM_Deleted;
+				break;
+			}
 			*tid = tmfd->ctid;
 			tmfd->traversed = true;
 		}

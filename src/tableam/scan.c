@@ -477,6 +477,7 @@ aura_tuple_get_latest_tid(TableScanDesc sscan, ItemPointer tid)
 	Relation	rel = sscan->rs_rd;
 	Buffer		keep = InvalidBuffer;
 	ItemPointerData cur = *tid;
+	TransactionId prior_xmax = InvalidTransactionId;
 	int			hops;
 
 	for (hops = 0; hops < 1000; hops++)
@@ -487,6 +488,9 @@ aura_tuple_get_latest_tid(TableScanDesc sscan, ItemPointer tid)
 
 		if (!aura_tid_to_rowid(&cur, &rowid))
 			break;
+		if (TransactionIdIsValid(prior_xmax) &&
+			!chain_has_xmin(rel, rowid, prior_xmax))
+			break;				/* the rowid was recycled: the chain ends */
 		if (chain_find_visible(rel, rowid, NULL, sscan->rs_snapshot, &keep,
 							   &tuple, NULL))
 			*tid = cur;
@@ -499,6 +503,7 @@ aura_tuple_get_latest_tid(TableScanDesc sscan, ItemPointer tid)
 			ItemPointerIndicatesMovedPartitions(&t->t_ctid) ||
 			ItemPointerEquals(&t->t_ctid, &cur))
 			break;
+		prior_xmax = HeapTupleHeaderGetUpdateXid(t);
 		cur = t->t_ctid;
 	}
 	if (BufferIsValid(keep))
