@@ -24,9 +24,61 @@
 #include "storage/aura_wal.h"
 #include "storage/meta.h"
 #include "storage/rowmap.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 #define AURA_ROWID_BATCH	64
+
+/*
+ * The rowids a backend has taken from the meta page and not used yet, per
+ * relation file.  Kept outside rd_amcache: a relcache flush (every VACUUM
+ * causes one) must not lose them, or each flush would leak up to two
+ * batches of rowids.
+ */
+typedef struct AuraRowidBatch
+{
+	RelFileNode node;			/* hash key */
+	uint64		batch_next;		/* next rowid of the fresh batch */
+	uint64		batch_end;		/* end (exclusive) of the batch */
+	uint32		nrecycled;		/* recycled rowids taken, not yet used */
+	uint64		recycled[AURA_ROWID_BATCH];
+} AuraRowidBatch;
+
+static HTAB *rowid_batches = NULL;
+
+static AuraRowidBatch *
+rowid_batch(Relation rel)
+{
+	AuraRowidBatch *batch;
+	bool		found;
+
+	if (rowid_batches != NULL)
+	{
+		batch = hash_search(rowid_batches, &rel->rd_node, HASH_FIND, NULL);
+		if (batch)
+			return batch;
+	}
+	if (rowid_batches == NULL || hash_get_num_entries(rowid_batches) > 4096)
+	{
+		HASHCTL		ctl;
+
+		/* (a session that truncated thousands of tables starts afresh) */
+		if (rowid_batches)
+			hash_destroy(rowid_batches);
+		ctl.keysize = sizeof(RelFileNode);
+		ctl.entrysize = sizeof(AuraRowidBatch);
+		ctl.hcxt = TopMemoryContext;
+		rowid_batches = hash_create("aura rowid batches", 64, &ctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	batch = hash_search(rowid_batches, &rel->rd_node, HASH_ENTER, &found);
+	if (!found)
+	{
+		batch->batch_next = batch->batch_end = 0;
+		batch->nrecycled = 0;
+	}
+	return batch;
+}
 
 AuraRelCache *
 aura_relcache(Relation rel)
@@ -43,8 +95,6 @@ aura_relcache(Relation rel)
 								   offsetof(AuraRelCache, map) +
 								   nmap * sizeof(BlockNumber));
 		cache->node = rel->rd_node;
-		cache->batch_next = cache->batch_end = 0;
-		cache->nrecycled = 0;
 		cache->meta_exists = false;
 		cache->nmap = nmap;
 		memset(cache->map, 0xFF, nmap * sizeof(BlockNumber));
@@ -56,6 +106,10 @@ aura_relcache(Relation rel)
 void
 aura_relcache_reset(Relation rel)
 {
+	/* rowids taken from a meta page that is being thrown away */
+	if (rowid_batches != NULL)
+		(void) hash_search(rowid_batches, &rel->rd_node, HASH_REMOVE, NULL);
+
 	if (rel->rd_amcache)
 		pfree(rel->rd_amcache);
 	rel->rd_amcache = NULL;
@@ -170,8 +224,9 @@ aura_meta_cover(AuraWal *wal, Page metapage)
 
 /*
  * Take up to AURA_ROWID_BATCH recycled rowids of one map page into the
- * backend's cache, if the meta page counts any (lock order: meta page,
- * then map page).  The entries
+ * backend's cache, if the meta page counts any, looking at up to 16 map
+ * pages from the free hint on (lock order: meta page, then map page; one
+ * record per map page looked at).  The entries
  * taken become unused (all zero): the rowids are ours now.  Rowids a
  * backend takes and never uses (it exits first) are lost until a rewrite,
  * as unused rows of a new batch are -- a bounded loss per session.
@@ -179,88 +234,98 @@ aura_meta_cover(AuraWal *wal, Page metapage)
 static void
 take_recycled_rowids(Relation rel)
 {
+#define TAKE_MAX_MAP_PAGES 16
 	Buffer		metabuf;
 	Page		metapage;
 	AuraMetaData *meta;
 	uint64		nmap;
-	uint64		mapno;
-	BlockNumber mapblk;
-	Buffer		mapbuf;
+	uint64		hint;
+	BlockNumber mapblks[TAKE_MAX_MAP_PAGES];
+	int			npages;
+	int			i;
 	uint64		recycled[AURA_ROWID_BATCH];
 	uint32		n = 0;
-	AuraMapEntry *entries;
-	uint32		slot;
-	bool		exhausted = true;
+	bool		any;
 	AuraWal		wal;
 
-	/* find the map page to take from first: that may read the meta page */
+	/* find the map pages to take from first: that may read the meta page */
 	metabuf = aura_meta_read(rel, BUFFER_LOCK_SHARE);
 	meta = AuraPageGetMeta(BufferGetPage(metabuf));
-	mapno = meta->free_hint;
+	hint = meta->free_hint;
 	nmap = (meta->next_rowid + AURA_MAP_ENTRIES_PER_PAGE - 1) /
 		AURA_MAP_ENTRIES_PER_PAGE;
-	n = meta->nfree > 0;
+	any = meta->nfree > 0;
 	UnlockReleaseBuffer(metabuf);
-	if (n == 0)
+	if (!any)
 		return;
-	n = 0;
-	mapblk = mapno < nmap ? rowmap_page_block(rel, mapno, false) :
-		InvalidBlockNumber;
+	npages = (int) Min((uint64) TAKE_MAX_MAP_PAGES, nmap > hint ? nmap - hint : 0);
+	for (i = 0; i < npages; i++)
+		mapblks[i] = rowmap_page_block(rel, hint + i, false);
 
 	metabuf = aura_meta_read(rel, BUFFER_LOCK_EXCLUSIVE);
 	metapage = BufferGetPage(metabuf);
 	meta = AuraPageGetMeta(metapage);
-	if (meta->nfree == 0 || meta->free_hint != mapno)
+	if (meta->nfree == 0 || meta->free_hint != hint)
 	{
 		/* someone else took or freed rowids meanwhile: next time */
 		UnlockReleaseBuffer(metabuf);
 		return;
 	}
-	mapbuf = rowmap_lock_block(rel, mapblk, mapno, BUFFER_LOCK_EXCLUSIVE);
 
-	aura_wal_start(&wal, rel);
-	(void) aura_wal_register(&wal, metabuf, false);
-	if (BufferIsValid(mapbuf))
-		(void) aura_wal_register(&wal, mapbuf, false);
-	aura_wal_begin_changes(&wal);
-	if (BufferIsValid(mapbuf))
+	for (i = 0; i < npages && n == 0; i++)
 	{
-		entries = (AuraMapEntry *) AuraPageGetContents(BufferGetPage(mapbuf));
-		for (slot = 0; slot < AURA_MAP_ENTRIES_PER_PAGE; slot++)
+		uint64		mapno = hint + i;
+		Buffer		mapbuf = rowmap_lock_block(rel, mapblks[i], mapno,
+											   BUFFER_LOCK_EXCLUSIVE);
+		AuraMapEntry *entries;
+		uint32		slot;
+		bool		exhausted = true;
+
+		aura_wal_start(&wal, rel);
+		(void) aura_wal_register(&wal, metabuf, false);
+		if (BufferIsValid(mapbuf))
+			(void) aura_wal_register(&wal, mapbuf, false);
+		aura_wal_begin_changes(&wal);
+		if (BufferIsValid(mapbuf))
 		{
-			if (!AuraMapEntryIsFree(&entries[slot]))
-				continue;
-			if (n == AURA_ROWID_BATCH)
+			entries = (AuraMapEntry *) AuraPageGetContents(BufferGetPage(mapbuf));
+			for (slot = 0; slot < AURA_MAP_ENTRIES_PER_PAGE; slot++)
 			{
-				exhausted = false;
-				break;
+				if (!AuraMapEntryIsFree(&entries[slot]))
+					continue;
+				if (n == AURA_ROWID_BATCH)
+				{
+					exhausted = false;
+					break;
+				}
+				recycled[n++] = mapno * AURA_MAP_ENTRIES_PER_PAGE + slot;
+				memset(&entries[slot], 0, sizeof(AuraMapEntry));
+				aura_wal_changed(&wal, BufferGetPage(mapbuf), &entries[slot],
+								 sizeof(AuraMapEntry));
 			}
-			recycled[n++] = mapno * AURA_MAP_ENTRIES_PER_PAGE + slot;
-			memset(&entries[slot], 0, sizeof(AuraMapEntry));
-			aura_wal_changed(&wal, BufferGetPage(mapbuf), &entries[slot],
-							 sizeof(AuraMapEntry));
 		}
+		meta->nfree = meta->nfree > n ? meta->nfree - n : 0;
+		if (exhausted)
+			meta->free_hint = mapno + 1;
+		if (meta->free_hint >= nmap)
+			meta->nfree = 0;	/* a count gone wrong must not make us loop */
+		aura_meta_cover(&wal, metapage);
+		aura_wal_changed(&wal, metapage, &meta->nfree,
+						 sizeof(meta->nfree) + sizeof(meta->free_hint));
+		aura_wal_finish(&wal);
+		if (BufferIsValid(mapbuf))
+			UnlockReleaseBuffer(mapbuf);
+		if (meta->nfree == 0)
+			break;
 	}
-	meta->nfree = meta->nfree > n ? meta->nfree - n : 0;
-	if (exhausted)
-		meta->free_hint = mapno + 1;
-	if (meta->free_hint >= nmap)
-		meta->nfree = 0;		/* a count gone wrong must not make us loop */
-	aura_meta_cover(&wal, metapage);
-	aura_wal_changed(&wal, metapage, &meta->nfree,
-					 sizeof(meta->nfree) + sizeof(meta->free_hint));
-	aura_wal_finish(&wal);
-	if (BufferIsValid(mapbuf))
-		UnlockReleaseBuffer(mapbuf);
 	UnlockReleaseBuffer(metabuf);
 
-	/* aura_meta_read and rowmap_page_block use the cache: take it afresh */
 	if (n > 0)
 	{
-		AuraRelCache *cache = aura_relcache(rel);
+		AuraRowidBatch *batch = rowid_batch(rel);
 
-		memcpy(cache->recycled, recycled, n * sizeof(uint64));
-		cache->nrecycled = n;
+		memcpy(batch->recycled, recycled, n * sizeof(uint64));
+		batch->nrecycled = n;
 	}
 }
 
@@ -272,14 +337,14 @@ take_recycled_rowids(Relation rel)
 uint64
 aura_allocate_rowids(Relation rel, uint32 nwanted, uint32 *ngot)
 {
-	AuraRelCache *cache = aura_relcache(rel);
+	AuraRowidBatch *cache = rowid_batch(rel);
 	uint64		first;
 
 	if (cache->nrecycled == 0 && cache->batch_next >= cache->batch_end)
 	{
 		aura_meta_ensure(rel);
 		take_recycled_rowids(rel);
-		cache = aura_relcache(rel);
+		cache = rowid_batch(rel);
 	}
 	if (cache->nrecycled > 0)
 	{
@@ -313,8 +378,6 @@ aura_allocate_rowids(Relation rel, uint32 nwanted, uint32 *ngot)
 		aura_wal_finish(&wal);
 		UnlockReleaseBuffer(buf);
 
-		/* aura_meta_ensure/aura_meta_read use the cache too: take it afresh */
-		cache = aura_relcache(rel);
 		cache->batch_next = first;
 		cache->batch_end = first + batch;
 	}

@@ -62,10 +62,6 @@ StaticAssertDecl(sizeof(AuraMetaData) <= AURA_PAGE_CONTENT_SIZE,
 typedef struct AuraRelCache
 {
 	RelFileNode node;			/* relfilenode the cache belongs to */
-	uint64		batch_next;		/* next rowid of this backend's batch */
-	uint64		batch_end;		/* end (exclusive) of the batch */
-	uint32		nrecycled;		/* recycled rowids taken, not yet used */
-	uint64		recycled[64];	/* AURA_ROWID_BATCH of them at most */
 	bool		meta_exists;	/* block 0 is known to be the meta page */
 	uint32		nmap;			/* allocated length of map[] */
 	BlockNumber map[FLEXIBLE_ARRAY_MEMBER]; /* map page number -> block */
