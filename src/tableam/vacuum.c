@@ -664,46 +664,42 @@ vac_dest_page(AuraVacuum *vac, Size needed, BlockNumber avoid)
 	}
 }
 
-/* Move the settled version at (page of buf, off) to the destination page */
-static void
-vac_move_version(AuraVacuum *vac, Buffer buf, OffsetNumber off)
+/*
+ * Move settled versions at offs[0..n) of the page in buf, all of rowids on
+ * one map page, to the destination page: one record of three pages (the
+ * old copies get AURA_VF_MOVED, the copies are added, the map entries move).
+ * Returns how many were moved (as many as fit; the caller goes on with the
+ * rest).
+ */
+static int
+vac_move_versions(AuraVacuum *vac, Buffer buf, OffsetNumber *offs, int n)
 {
 	BlockNumber blkno = BufferGetBlockNumber(buf);
 	Page		page = BufferGetPage(buf);
-	AuraVersionHeader *vh = vlog_get_version(page, off);
-	uint64		rowid = vh->rowid;
-	ItemId		lp = PageGetItemId(page, off);
-	Size		len = ItemIdGetLength(lp);
-	BlockNumber mapblk = rowmap_page_block(vac->rel, RowidGetMapPageNo(rowid),
-										   false);
+	uint64		mapno = RowidGetMapPageNo(vlog_get_version(page, offs[0])->rowid);
+	BlockNumber mapblk = rowmap_page_block(vac->rel, mapno, false);
+	Size		first_len = MAXALIGN(ItemIdGetLength(PageGetItemId(page, offs[0])));
 	Buffer		dest;
 	Buffer		mapbuf;
 	Page		destpage;
 	Page		mappage;
-	AuraMapEntry *entry;
+	Size		room;
 	bool		fresh;
 	AuraWal		wal;
-	OffsetNumber newoff;
+	int			i;
+	int			moved = 0;
 
-	dest = vac_dest_page(vac, MAXALIGN(len), blkno);
+	dest = vac_dest_page(vac, first_len + sizeof(ItemIdData), blkno);
 	destpage = BufferGetPage(dest);
 	fresh = AuraPageIsFresh(destpage);
-	mapbuf = rowmap_lock_block(vac->rel, mapblk, RowidGetMapPageNo(rowid),
-							   BUFFER_LOCK_EXCLUSIVE);
+	room = fresh ? AURA_PAGE_CONTENT_SIZE : PageGetExactFreeSpace(destpage);
+	mapbuf = rowmap_lock_block(vac->rel, mapblk, mapno, BUFFER_LOCK_EXCLUSIVE);
 	if (!BufferIsValid(mapbuf))
 	{
 		LockBuffer(dest, BUFFER_LOCK_UNLOCK);
-		return;
+		return n;				/* cannot happen: skip them */
 	}
 	mappage = BufferGetPage(mapbuf);
-	entry = rowmap_page_entry(mappage, rowid);
-	if (entry->block != blkno || entry->offset != off)
-	{
-		/* not the head any more (cannot happen while we hold the page) */
-		UnlockReleaseBuffer(mapbuf);
-		LockBuffer(dest, BUFFER_LOCK_UNLOCK);
-		return;
-	}
 
 	aura_wal_start(&wal, vac->rel);
 	(void) aura_wal_register(&wal, buf, false);
@@ -712,15 +708,40 @@ vac_move_version(AuraVacuum *vac, Buffer buf, OffsetNumber off)
 	aura_wal_begin_changes(&wal);
 	if (fresh)
 		aura_page_init(destpage, AURA_PAGE_HOT, 0, 0);
-	newoff = aura_wal_add_item(&wal, destpage, (Item) vh, len);
-	vh->flags |= AURA_VF_MOVED;
-	aura_wal_changed(&wal, page, &vh->flags, sizeof(vh->flags));
-	rowmap_set_entry(&wal, mappage, rowid, BufferGetBlockNumber(dest), newoff);
+	for (i = 0; i < n; i++)
+	{
+		ItemId		lp = PageGetItemId(page, offs[i]);
+		AuraVersionHeader *vh = (AuraVersionHeader *) PageGetItem(page, lp);
+		Size		len = ItemIdGetLength(lp);
+		AuraMapEntry *entry = rowmap_page_entry(mappage, vh->rowid);
+		OffsetNumber newoff;
+
+		if (MAXALIGN(len) + sizeof(ItemIdData) > room ||
+			PageGetMaxOffsetNumber(destpage) >= MaxHeapTuplesPerPage)
+			break;
+		moved++;
+		/* the map's head cannot change while we hold the page; be sure */
+		if (entry->block != blkno || entry->offset != offs[i])
+			continue;
+		newoff = aura_wal_add_item(&wal, destpage, (Item) vh, len);
+		room -= MAXALIGN(len) + sizeof(ItemIdData);
+		vh->flags |= AURA_VF_MOVED;
+		aura_wal_changed(&wal, page, &vh->flags, sizeof(vh->flags));
+		rowmap_set_entry(&wal, mappage, vh->rowid, BufferGetBlockNumber(dest),
+						 newoff);
+		vac->moved += 1;
+	}
 	aura_wal_finish(&wal);
 
 	UnlockReleaseBuffer(mapbuf);
 	LockBuffer(dest, BUFFER_LOCK_UNLOCK);
-	vac->moved += 1;
+	if (moved == 0)
+	{
+		/* the destination is full: the next call takes a new one */
+		ReleaseBuffer(vac->dest);
+		vac->dest = InvalidBuffer;
+	}
+	return moved;
 }
 
 /* May relocation move this kept version? */
@@ -745,6 +766,9 @@ vac_compact_page(AuraVacuum *vac, BlockNumber blkno)
 	Page		page;
 	OffsetNumber off;
 	OffsetNumber maxoff;
+	OffsetNumber movable[MaxHeapTuplesPerPage];
+	int			nmovable = 0;
+	int			i;
 	bool		still_linked = false;
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -769,9 +793,9 @@ vac_compact_page(AuraVacuum *vac, BlockNumber blkno)
 			continue;
 		if (vac->kept_bits[bit / 8] & (1 << (bit % 8)))
 		{
-			if (vac_movable(vac, vh))
-				vac_move_version(vac, buf, off);
-			if (!(vh->flags & AURA_VF_MOVED))
+			if (vac_movable(vac, vh) && nmovable < MaxHeapTuplesPerPage)
+				movable[nmovable++] = off;
+			else
 				still_linked = true;
 			continue;
 		}
@@ -787,6 +811,23 @@ vac_compact_page(AuraVacuum *vac, BlockNumber blkno)
 			 !TransactionIdPrecedes(xmin, vac->OldestXmin)))
 			still_linked = true;
 	}
+
+	/* move them in runs of rowids on one map page */
+	for (i = 0; i < nmovable;)
+	{
+		uint64		mapno = RowidGetMapPageNo(vlog_get_version(page, movable[i])->rowid);
+		int			j;
+
+		for (j = i + 1; j < nmovable &&
+			 RowidGetMapPageNo(vlog_get_version(page, movable[j])->rowid) == mapno; j++)
+			;
+		while (i < j)
+			i += vac_move_versions(vac, buf, movable + i, j - i);
+	}
+	for (i = 0; i < nmovable; i++)
+		if (!(vlog_get_version(page, movable[i])->flags & AURA_VF_MOVED))
+			still_linked = true;
+
 	if (!still_linked)
 	{
 		aura_page_mark_free(vac->rel, buf);
