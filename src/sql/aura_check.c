@@ -4,7 +4,8 @@
  *	  aura_check(regclass): verify every invariant of an aura table (the
  *	  amcheck of aura).
  *
- * Checked, under a ShareLock (no writer runs meanwhile; readers may):
+ * Checked, under a ShareLock (no writer runs meanwhile; readers may; on a
+ * hot standby, where only replay writes, an AccessShareLock):
  *	- the meta page: magic, format version, the directory pages it names,
  *	  the free-rowid count and hint;
  *	- every map page: reachable through the directory, of kind MAP, with
@@ -34,6 +35,8 @@
 #include "access/relation.h"
 #include "access/transam.h"
 #include "access/table.h"
+#include "access/xlog.h"
+#include "access/xlogrecovery.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/blob.h"
@@ -63,6 +66,7 @@ typedef struct AuraChecker
 	int64		free_entries;
 	Snapshot	snapshot;
 	TransactionId oldest_xmin;
+	XLogRecPtr	replayed;		/* on a standby: replay position at start */
 } AuraChecker;
 
 #define REACHED_BIT(blk, off) \
@@ -200,7 +204,8 @@ check_chain(AuraChecker *ck, uint64 rowid, const AuraMapEntry *entry)
 		depth++;
 
 		vh = (AuraVersionHeader *) PageGetItem(page, lp);
-		if (vh->flags & AURA_VF_MOVED)
+		/* (on a standby, replay may move it between our reads) */
+		if ((vh->flags & AURA_VF_MOVED) && XLogRecPtrIsInvalid(ck->replayed))
 			check_problem(ck, "rowid %llu: its chain reaches the moved-away copy at (%llu,%llu)",
 						  rowid, block, offset);
 		if (vh->rowid != rowid)
@@ -242,6 +247,10 @@ check_unreached(AuraChecker *ck, BlockNumber blkno, Buffer buf)
 	OffsetNumber off;
 	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
 	TransactionId relfrozenxid = ck->rel->rd_rel->relfrozenxid;
+
+	/* on a standby, a page replayed since we began is not comparable */
+	if (!XLogRecPtrIsInvalid(ck->replayed) && PageGetLSN(page) > ck->replayed)
+		return;
 
 	for (off = FirstOffsetNumber; off <= maxoff; off++)
 	{
@@ -303,12 +312,18 @@ aura_check(PG_FUNCTION_ARGS)
 	uint64		nmap;
 	BlockNumber blkno;
 	int64		pages_checked = 0;
+	LOCKMODE	lockmode;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
 	memset(&ck, 0, sizeof(ck));
-	ck.rel = relation_open(relid, ShareLock);
+	ck.replayed = InvalidXLogRecPtr;
+	/* a standby allows no ShareLock; replay is the only writer there */
+	lockmode = RecoveryInProgress() ? AccessShareLock : ShareLock;
+	ck.replayed = RecoveryInProgress() ? GetXLogReplayRecPtr(NULL) :
+		InvalidXLogRecPtr;
+	ck.rel = relation_open(relid, lockmode);
 	aura_require_aura_table(ck.rel);
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE,
@@ -320,7 +335,7 @@ aura_check(PG_FUNCTION_ARGS)
 	metabuf = aura_meta_read(ck.rel, BUFFER_LOCK_SHARE);
 	if (!BufferIsValid(metabuf))
 	{
-		relation_close(ck.rel, ShareLock);
+		relation_close(ck.rel, lockmode);
 		memset(values, 0, sizeof(values));
 		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 	}
@@ -455,7 +470,7 @@ aura_check(PG_FUNCTION_ARGS)
 						(long long) ck.problems),
 				 errhint("The warnings above name each violated invariant.")));
 
-	relation_close(ck.rel, ShareLock);
+	relation_close(ck.rel, lockmode);
 	values[0] = Int64GetDatum((int64) ck.nrowids);
 	values[1] = Int64GetDatum(ck.versions);
 	values[2] = Int64GetDatum(ck.free_entries);
