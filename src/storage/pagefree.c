@@ -5,7 +5,8 @@
  *
  * VACUUM frees a hot page none of whose versions is reachable any more by
  * turning it into a FREE page (only its special area changes, one Generic
- * WAL record) and recording it in the standard free space map.  The old
+ * WAL record); a later VACUUM records it in the standard free space map
+ * once it is reusable.  The old
  * contents stay: a backend that read a pointer into the page before the
  * versions were unlinked -- a sequential scan's copy of a map page, a chain
  * walk in progress, a slot still pointing into the buffer -- belongs to a
@@ -61,8 +62,24 @@ aura_page_mark_free(Relation rel, Buffer buf)
 	opaque->aux = XidFromFullTransactionId(ReadNextFullTransactionId());
 	aura_wal_changed(&wal, page, opaque, sizeof(AuraPageOpaqueData));
 	aura_wal_finish(&wal);
+
+	/*
+	 * Not in the free space map yet: it cannot be reused before the
+	 * transactions running now end, and writers that found only such pages
+	 * there would extend the relation anyway.  The next VACUUM records it
+	 * once it is reusable (aura_page_record_free).
+	 */
+}
+
+/* Record a free page in the free space map if it can be reused now */
+bool
+aura_page_record_free(Relation rel, Buffer buf)
+{
+	if (!aura_free_page_reusable(rel, BufferGetPage(buf)))
+		return false;
 	RecordPageWithFreeSpace(rel, BufferGetBlockNumber(buf),
 							AURA_FREE_PAGE_SPACE);
+	return true;
 }
 
 /* Has every transaction that could read a free page's old contents ended? */

@@ -926,7 +926,7 @@ vac_free_pages(AuraVacuum *vac)
 			vac->pages_freed += 1;
 		}
 		else if (kind == AURA_PAGE_FREE)
-			RecordPageWithFreeSpace(vac->rel, blkno, BLCKSZ / 2);
+			(void) aura_page_record_free(vac->rel, buf);
 		UnlockReleaseBuffer(buf);
 	}
 	FreeSpaceMapVacuum(vac->rel);
