@@ -910,11 +910,14 @@ modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 			if (action == AURA_XMAX_WAIT)
 			{
 				/*
-				 * As heap does, a transaction that already holds a weaker
-				 * lock on the row does not queue for the tuple lock: a
-				 * waiter queued there may be waiting for it (lock upgrade).
+				 * As heap_lock_tuple does, a row lock request of a
+				 * transaction that already holds a weaker lock on the row
+				 * does not queue for the tuple lock: a waiter queued there
+				 * may be waiting for it (lock upgrade).  Updates and
+				 * deletes always queue, as in heap_update/heap_delete.
 				 */
-				bool		upgrading = aura_xmax_has_my_lock(t);
+				bool		upgrading = op == AURA_OP_LOCK &&
+					aura_xmax_has_my_lock(t);
 
 				chain_end(cur, NULL);
 				if (!*have_tuple_lock && !upgrading)
