@@ -24,19 +24,24 @@
  * (index_bulk_delete), and only then its map entry is marked free, so the
  * allocator can hand the rowid out again (meta.c).
  *
- * Afterwards every hot page that holds no kept version and was not written
- * since the pass began becomes a FREE page (pagefree.c), reused after no
- * transaction that could still read it is left; free pages at the end of
- * the relation are truncated away, and so are the pages of every blob no
- * kept version references (each blob belongs to one version).
+ * Then hot pages where fewer than half of the versions were kept have
+ * their settled rows moved to a page of the pass's own (relocation, see
+ * vac_move_versions), so that they empty.  Every hot page that holds no
+ * kept version and was not written since the pass began becomes a FREE
+ * page (pagefree.c), reused after no transaction that could still read it
+ * is left; so do the pages of every blob no kept version references (each
+ * blob belongs to one version).  Free pages at the end of the relation are
+ * truncated away.
  *
- * Lock order: the pass holds one hot page at a time, a map page only while
- * holding no hot page, and the meta page before a map page (as the rowid
- * allocator does).  WAL: each change is one record of one page (two for
- * recycling: meta and map page); a crash between records leaves versions
- * that are unlinked but not yet freed (never reused, found again by no
- * pass -- a bounded leak) or a rowid whose index entries are gone but whose
- * map entry still points at its dead version (the next pass recycles it).
+ * Lock order: one hot page at a time (relocation: the source page, then
+ * the private destination page), then the meta page, then a map page, as
+ * everywhere (docs/architecture.md, section 6).  WAL: each change is one
+ * record (a kept version's page; the map page; meta and map page for
+ * recycling; source, destination and map page for relocation).  A crash
+ * between records leaves versions unlinked but their pages not yet freed
+ * (a later pass counts nothing kept there and frees them), or a rowid
+ * whose index entries are gone but whose map entry still points at its
+ * dead version (the next pass finds it dead and recycles it).
  *
  *-------------------------------------------------------------------------
  */
