@@ -107,31 +107,16 @@ check_read(AuraChecker *ck, BlockNumber blkno, Buffer *buf)
 static void
 check_blobs(AuraChecker *ck, uint64 rowid, HeapTuple tuple)
 {
-	TupleDesc	desc = RelationGetDescr(ck->rel);
-	int			natts = Min(desc->natts, HeapTupleHeaderGetNatts(tuple->t_data));
+	BlockNumber *firsts = palloc(RelationGetDescr(ck->rel)->natts * sizeof(BlockNumber));
+	int			n = blob_references(ck->rel, tuple, firsts);
 	int			i;
 
-	for (i = 0; i < natts; i++)
+	for (i = 0; i < n; i++)
 	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-		bool		isnull;
-		Datum		d;
-		struct varlena *v;
-		struct varatt_external ext;
+		BlockNumber first = firsts[i];
 		Buffer		buf;
 		uint16		kind;
-		BlockNumber first;
 
-		if (att->attisdropped || att->attlen != -1)
-			continue;
-		d = heap_getattr(tuple, i + 1, desc, &isnull);
-		if (isnull)
-			continue;
-		v = (struct varlena *) DatumGetPointer(d);
-		if (!VARATT_IS_EXTERNAL_ONDISK(v))
-			continue;
-		VARATT_EXTERNAL_GET_POINTER(ext, v);
-		first = (BlockNumber) ext.va_valueid;
 		if (first == AURA_META_BLOCK || first >= ck->nblocks)
 		{
 			check_problem(ck, "rowid %llu references a blob at block %llu, outside the table%s",
@@ -146,6 +131,7 @@ check_blobs(AuraChecker *ck, uint64 rowid, HeapTuple tuple)
 						  rowid, first, kind);
 		UnlockReleaseBuffer(buf);
 	}
+	pfree(firsts);
 }
 
 /* Walk and check the chain of one rowid */

@@ -260,3 +260,38 @@ blob_fetch_toast_slice(Relation toastrel, Oid valueid, int32 attrsize,
 	blob_fetch_slice(toastrel, (BlockNumber) valueid, attrsize, sliceoffset,
 					 slicelength, result);
 }
+
+/*
+ * The first blocks of the blobs a stored version references (its on-disk
+ * TOAST pointers), into firsts[] (room for the relation's natts).  Returns
+ * how many.  For VACUUM and aura_check.
+ */
+int
+blob_references(Relation rel, HeapTuple tuple, BlockNumber *firsts)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			natts = Min(desc->natts, HeapTupleHeaderGetNatts(tuple->t_data));
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		struct varlena *v;
+		struct varatt_external ext;
+		bool		isnull;
+		Datum		d;
+
+		if (att->attisdropped || att->attlen != -1)
+			continue;
+		d = heap_getattr(tuple, i + 1, desc, &isnull);
+		if (isnull)
+			continue;
+		v = (struct varlena *) DatumGetPointer(d);
+		if (!VARATT_IS_EXTERNAL_ONDISK(v))
+			continue;
+		VARATT_EXTERNAL_GET_POINTER(ext, v);
+		firsts[n++] = (BlockNumber) ext.va_valueid;
+	}
+	return n;
+}

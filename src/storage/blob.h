@@ -15,6 +15,8 @@
 #ifndef AURA_BLOB_H
 #define AURA_BLOB_H
 
+#include "access/htup.h"
+#include "storage/block.h"
 #include "utils/rel.h"
 
 typedef struct AuraBlobHeader
@@ -41,5 +43,7 @@ extern void blob_fetch_slice(Relation rel, BlockNumber first, int32 attrsize,
 extern void blob_fetch_toast_slice(Relation toastrel, Oid valueid,
 								   int32 attrsize, int32 sliceoffset,
 								   int32 slicelength, struct varlena *result);
+
+extern int	blob_references(Relation rel, HeapTuple tuple, BlockNumber *firsts);
 
 #endif							/* AURA_BLOB_H */

@@ -202,22 +202,18 @@ rowmap_lock_page(Relation rel, uint64 rowid, int lockmode, bool create)
 	{
 		BlockNumber blkno = rowmap_page_block(rel, mapno, create);
 		Buffer		buf;
-		Page		page;
 
 		if (blkno == InvalidBlockNumber)
 			return InvalidBuffer;
 
 		/*
-		 * The cached block exists: the relation only shrinks by TRUNCATE,
-		 * which resets or invalidates the cache.
+		 * The cached block exists: map pages never move and the relation
+		 * shrinks only by TRUNCATE, which resets or invalidates the cache
+		 * (VACUUM's truncation stops at the last map page).
 		 */
-		buf = ReadBuffer(rel, blkno);
-		LockBuffer(buf, lockmode);
-		page = BufferGetPage(buf);
-		if (AuraPageGetKind(page) == AURA_PAGE_MAP &&
-			AuraPageGetOpaque(page)->aux == (uint32) mapno)
+		buf = rowmap_lock_block(rel, blkno, mapno, lockmode);
+		if (BufferIsValid(buf))
 			return buf;
-		UnlockReleaseBuffer(buf);
 		rowmap_cache_set(rel, mapno, InvalidBlockNumber);
 	}
 	elog(ERROR, "could not find row map page %llu of aura table \"%s\"",

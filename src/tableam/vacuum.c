@@ -62,6 +62,7 @@
 #include "commands/vacuum.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/blob.h"
 #include "storage/freespace.h"
 #include "storage/meta.h"
 #include "storage/pagefree.h"
@@ -162,30 +163,14 @@ vac_standby_conflict(AuraVacuum *vac)
 static void
 vac_mark_blobs(AuraVacuum *vac, HeapTuple tuple)
 {
-	TupleDesc	desc = RelationGetDescr(vac->rel);
-	int			natts = Min(desc->natts, HeapTupleHeaderGetNatts(tuple->t_data));
+	BlockNumber *firsts = palloc(RelationGetDescr(vac->rel)->natts * sizeof(BlockNumber));
+	int			n = blob_references(vac->rel, tuple, firsts);
 	int			i;
 
-	for (i = 0; i < natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-		struct varlena *v;
-		struct varatt_external ext;
-		bool		isnull;
-		Datum		d;
-
-		if (att->attisdropped || att->attlen != -1)
-			continue;
-		d = heap_getattr(tuple, i + 1, desc, &isnull);
-		if (isnull)
-			continue;
-		v = (struct varlena *) DatumGetPointer(d);
-		if (!VARATT_IS_EXTERNAL_ONDISK(v))
-			continue;
-		VARATT_EXTERNAL_GET_POINTER(ext, v);
-		if (ext.va_valueid < vac->nblocks)
-			vac->blob_refs[ext.va_valueid / 8] |= 1 << (ext.va_valueid % 8);
-	}
+	for (i = 0; i < n; i++)
+		if (firsts[i] < vac->nblocks)
+			vac->blob_refs[firsts[i] / 8] |= 1 << (firsts[i] % 8);
+	pfree(firsts);
 }
 
 static void
