@@ -31,6 +31,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use AuraCrash;
 use IPC::Run;
 use Time::HiRes qw(time sleep);
 
@@ -351,70 +354,3 @@ SET enable_seqscan = off; SET enable_indexscan = off; SET enable_indexonlyscan =
 	return;
 }
 
-# State letter of a process from /proc/<pid>/stat, undef if it is gone.
-sub proc_state
-{
-	my ($pid) = @_;
-	open my $fh, '<', "/proc/$pid/stat" or return undef;
-	my $stat = <$fh>;
-	close $fh;
-	return undef unless defined $stat && $stat =~ /\)\s+(\S)\s+(\d+)/;
-	return wantarray ? ($1, $2) : $1;
-}
-
-sub child_pids
-{
-	my ($ppid) = @_;
-	my @kids;
-	opendir my $dh, '/proc' or return ();
-	for my $pid (grep { /^\d+$/ } readdir $dh)
-	{
-		my ($state, $parent) = proc_state($pid);
-		push @kids, $pid if defined $parent && $parent == $ppid;
-	}
-	closedir $dh;
-	return @kids;
-}
-
-# Simulate a crash: SIGKILL the postmaster and all its children at once.
-#
-# Killing only the postmaster ($node->kill9) leaves the backends running until
-# they notice, so they could still write WAL, and their attachment to the old
-# shared memory would make the restart fail.  The postmaster is stopped first
-# so it cannot fork or react to its children dying while we kill them.
-sub crash_node
-{
-	my ($node) = @_;
-	my ($pm) = slurp_file($node->data_dir . '/postmaster.pid') =~ /^(\d+)/;
-	die 'no postmaster pid' unless $pm;
-
-	kill 'STOP', $pm;
-	my $t0 = time();
-	while ((proc_state($pm) // 'T') ne 'T' && time() - $t0 < 10)
-	{
-		sleep(0.01);
-	}
-	my @kids = child_pids($pm);
-	note "killing postmaster $pm and children @kids with SIGKILL";
-	kill 'KILL', @kids;
-	$node->kill9;    # SIGKILL the postmaster; the node is now known stopped
-
-	# Wait until they are all gone.  A zombie postmaster still counts as
-	# alive for the postmaster.pid check of the next start, so wait for the
-	# processes to be reaped, not merely to be dead.
-	$t0 = time();
-	for my $pid ($pm, @kids)
-	{
-		while (defined proc_state($pid))
-		{
-			if (time() - $t0 > 60)
-			{
-				diag "process $pid still exists 60 s after SIGKILL: "
-				  . proc_state($pid);
-				last;
-			}
-			sleep(0.05);
-		}
-	}
-	return;
-}

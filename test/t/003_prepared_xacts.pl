@@ -35,6 +35,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use AuraCrash;
 use Digest::MD5 qw(md5_hex);
 use Time::HiRes qw(time sleep);
 
@@ -168,60 +171,11 @@ sub prepared_xacts
 	);
 }
 
-# State letter (and parent pid) of a process from /proc/<pid>/stat.
-sub proc_state
-{
-	my ($pid) = @_;
-	open my $fh, '<', "/proc/$pid/stat" or return undef;
-	my $stat = <$fh>;
-	close $fh;
-	return undef unless defined $stat && $stat =~ /\)\s+(\S)\s+(\d+)/;
-	return wantarray ? ($1, $2) : $1;
-}
-
-sub child_pids
-{
-	my ($ppid) = @_;
-	my @kids;
-	opendir my $dh, '/proc' or return ();
-	for my $pid (grep { /^\d+$/ } readdir $dh)
-	{
-		my ($state, $parent) = proc_state($pid);
-		push @kids, $pid if defined $parent && $parent == $ppid;
-	}
-	closedir $dh;
-	return @kids;
-}
-
-# A crash, as in 001_crash_recovery.pl: stop the postmaster, SIGKILL its
-# children, then the postmaster, and wait until they are all reaped.
-sub crash_node
-{
-	my ($pm) = slurp_file($node->data_dir . '/postmaster.pid') =~ /^(\d+)/;
-	die 'no postmaster pid' unless $pm;
-	kill 'STOP', $pm;
-	my $t0 = time();
-	sleep(0.01) while (proc_state($pm) // 'T') ne 'T' && time() - $t0 < 10;
-	my @kids = child_pids($pm);
-	note "killing postmaster $pm and children @kids with SIGKILL";
-	kill 'KILL', @kids;
-	$node->kill9;
-	$t0 = time();
-	for my $pid ($pm, @kids)
-	{
-		while (defined proc_state($pid))
-		{
-			last if time() - $t0 > 60;
-			sleep(0.05);
-		}
-	}
-	return;
-}
 
 sub crash_and_restart
 {
 	my ($label) = @_;
-	crash_node();
+	crash_node($node);
 	my $log_offset = -s $node->logfile;
 	$node->start;
 	ok( $node->log_contains(

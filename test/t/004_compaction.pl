@@ -63,6 +63,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use AuraCrash;
 use IPC::Run;
 use JSON::PP;
 use Time::HiRes qw(time sleep);
@@ -133,64 +136,6 @@ sub check_log_health
 	return;
 }
 
-# State letter and parent of a process from /proc/<pid>/stat.
-sub proc_state
-{
-	my ($pid) = @_;
-	open my $fh, '<', "/proc/$pid/stat" or return undef;
-	my $stat = <$fh>;
-	close $fh;
-	return undef unless defined $stat && $stat =~ /\)\s+(\S)\s+(\d+)/;
-	return wantarray ? ($1, $2) : $1;
-}
-
-sub child_pids
-{
-	my ($ppid) = @_;
-	my @kids;
-	opendir my $dh, '/proc' or return ();
-	for my $pid (grep { /^\d+$/ } readdir $dh)
-	{
-		my ($state, $parent) = proc_state($pid);
-		push @kids, $pid if defined $parent && $parent == $ppid;
-	}
-	closedir $dh;
-	return @kids;
-}
-
-# Simulate a crash: SIGKILL the postmaster and all its children at once (see
-# 001_crash_recovery.pl): the postmaster is stopped first so that it cannot
-# react, then everything is killed, and we wait until all are reaped.
-sub crash_node
-{
-	my ($node) = @_;
-	my ($pm) = slurp_file($node->data_dir . '/postmaster.pid') =~ /^(\d+)/;
-	die 'no postmaster pid' unless $pm;
-
-	kill 'STOP', $pm;
-	my $t0 = time();
-	while ((proc_state($pm) // 'T') ne 'T' && time() - $t0 < 10)
-	{
-		sleep(0.01);
-	}
-	my @kids = child_pids($pm);
-	kill 'KILL', @kids;
-	$node->kill9;
-	$t0 = time();
-	for my $pid ($pm, @kids)
-	{
-		while (defined proc_state($pid))
-		{
-			if (time() - $t0 > 60)
-			{
-				diag "process $pid still exists 60 s after SIGKILL";
-				last;
-			}
-			sleep(0.02);
-		}
-	}
-	return;
-}
 
 # Start psql with a script in the background; output to $out.  (The script
 # goes through a file: input from a scalar would only be fed to psql while
