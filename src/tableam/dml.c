@@ -66,6 +66,21 @@ static void modify_write_xmax(Relation rel, AuraChainCursor *cur,
 							  AuraModifyOp op, ItemPointer new_ctid,
 							  bool changing_part);
 
+/*
+ * Give a tuple header a new xmax with the infomask bits aura_compute_new_xmax
+ * computed for it (in place; the caller logs the change).
+ */
+static void
+set_xmax(HeapTupleHeader t, TransactionId xmax, uint16 infomask,
+		 uint16 infomask2)
+{
+	t->t_infomask &= ~(HEAP_XMAX_BITS | HEAP_MOVED);
+	t->t_infomask2 &= ~HEAP_KEYS_UPDATED;
+	t->t_infomask |= infomask;
+	t->t_infomask2 |= infomask2;
+	HeapTupleHeaderSetXmax(t, xmax);
+}
+
 typedef struct AuraUpdateCheck
 {
 	TupleTableSlot *newslot;
@@ -655,9 +670,8 @@ modify_give_up(Relation rel, AuraChainCursor *cur, TupleTableSlot *slot)
  *
  * next_tid is the version's t_ctid: the same rowid for an update that kept
  * it, or a new rowid; the successor is the oldest version the updater
- * stored there.  A successor
- * not stored yet is no hole: its updater carries our lock over when it
- * stores it (carry_lockers).  Returns TM_Ok, or TM_Updated/TM_Deleted when
+ * stored there.  A successor not stored yet is no hole: its updater carries
+ * our lock over when it stores it (carry_lockers).  Returns TM_Ok, or TM_Updated/TM_Deleted when
  * a committed conflicting change of a successor makes the lock fail.
  */
 static TM_Result
@@ -801,11 +815,7 @@ carry_lockers(Relation rel, BlockNumber old_block, OffsetNumber old_offset,
 		aura_compute_new_xmax(&hdr, lockers[i].xid,
 							  aura_member_lock_mode(&lockers[i]), false,
 							  &xmax, &im, &im2);
-		hdr.t_infomask &= ~(HEAP_XMAX_BITS | HEAP_MOVED);
-		hdr.t_infomask2 &= ~HEAP_KEYS_UPDATED;
-		hdr.t_infomask |= im;
-		hdr.t_infomask2 |= im2;
-		HeapTupleHeaderSetXmax(&hdr, xmax);
+		set_xmax(&hdr, xmax, im, im2);
 	}
 	pfree(lockers);
 
@@ -1042,11 +1052,7 @@ modify_write_xmax(Relation rel, AuraChainCursor *cur, CommandId cid,
 	vh = cur->vh;
 	t = cur->tuple.t_data;
 	aura_wal_begin_changes(&wal);
-	t->t_infomask &= ~(HEAP_XMAX_BITS | HEAP_MOVED);
-	t->t_infomask2 &= ~HEAP_KEYS_UPDATED;
-	t->t_infomask |= im;
-	t->t_infomask2 |= im2;
-	HeapTupleHeaderSetXmax(t, new_xmax);
+	set_xmax(t, new_xmax, im, im2);
 	switch (op)
 	{
 		case AURA_OP_LOCK:

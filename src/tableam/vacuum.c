@@ -235,7 +235,11 @@ vac_rewrite_version(AuraVacuum *vac, uint64 rowid, const VacVersion *v,
 	AURA_CHECK(vh->rowid == rowid);
 	t = AuraVersionGetTuple(vh);
 
-	/* may create a MultiXact or raise an error: before the critical section */
+	/*
+	 * May create a MultiXact or raise an error: before the critical
+	 * section.  (Versions with nothing to freeze were counted towards
+	 * relfrozenxid by the chain walk already.)
+	 */
 	if (v->freeze)
 		do_freeze = heap_prepare_freeze_tuple(t, vac->rel->rd_rel->relfrozenxid,
 											  vac->rel->rd_rel->relminmxid,
@@ -244,11 +248,6 @@ vac_rewrite_version(AuraVacuum *vac, uint64 rowid, const VacVersion *v,
 											  &totally_frozen,
 											  &vac->NewRelfrozenXid,
 											  &vac->NewRelminMxid);
-	else
-		(void) heap_tuple_would_freeze(t, vac->FreezeLimit,
-									   vac->MultiXactCutoff,
-									   &vac->NewRelfrozenXid,
-									   &vac->NewRelminMxid);
 
 	if (do_freeze || vh->prev_block != prev_block ||
 		vh->prev_offset != prev_offset)
