@@ -2,8 +2,8 @@
 # A queue on an aura table: rows are inserted at the tail and deleted at the
 # head, AURA_QUEUE_ROWS in all (default 10 million), VACUUM running now and
 # then as autovacuum would.  The table, its row map and its rowid space must
-# stay bounded: after the run they may be at most a small multiple of what
-# they were after the first rounds.  aura_check must be clean and the queue
+# stay bounded: after the run the table may be at most a small multiple of
+# what it was after the first rounds, the rowid space at most 10% larger.  aura_check must be clean and the queue
 # must hold exactly the rows of the last round.
 #
 # Run by test/run-tests.sh (as root, cluster environment exported).
@@ -49,7 +49,8 @@ if [ "$pages1" -gt $((pages0 * 3 + 20)) ]; then
 	echo "FAIL: the table grew from $pages0 to $pages1 pages"
 	fail=1
 fi
-if [ "$rowids1" -gt $((rowids0 * 3 + 1000)) ]; then
+# (rowids lost per VACUUM or per fresh batch would add ~60000 over the run)
+if [ "$rowids1" -gt $((rowids0 * 11 / 10 + 1000)) ]; then
 	echo "FAIL: the rowid space grew from $rowids0 to $rowids1"
 	fail=1
 fi
