@@ -20,11 +20,13 @@ OBJS = \
 	src/storage/vlog.o \
 	src/storage/blob.o \
 	src/storage/pagefree.o \
+	src/storage/cold.o \
 	src/tableam/chain.o \
 	src/tableam/xmax.o \
 	src/tableam/aura_handler.o \
 	src/tableam/scan.o \
 	src/tableam/dml.o \
+	src/tableam/cold_load.o \
 	src/tableam/ddl.o \
 	src/tableam/index_build.o \
 	src/tableam/vacuum.o \

@@ -37,13 +37,18 @@ CREATE FUNCTION aura_stats(rel regclass,
 	OUT versions_removed bigint,
 	OUT versions_frozen bigint,
 	OUT rowids_recycled bigint,
-	OUT pages_freed bigint)
+	OUT pages_freed bigint,
+	OUT cold_pages bigint,
+	OUT cold_rows bigint,
+	OUT cold_raw_bytes bigint,
+	OUT cold_bytes bigint,
+	OUT rows_made_cold bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'aura_stats'
 LANGUAGE C STRICT;
 
 COMMENT ON FUNCTION aura_stats(regclass) IS
-'storage breakdown of an aura table: pages by kind, versions, rowids, blobs, what VACUUM did';
+'storage breakdown of an aura table: pages by kind, versions, rowids, blobs, cold pages, what VACUUM did';
 
 -- Every aura table the current user may read, with its storage breakdown.
 CREATE VIEW aura_tables AS
@@ -51,7 +56,10 @@ SELECT c.oid::regclass AS relation,
        s.*,
        CASE WHEN s.blob_bytes > 0
             THEN round(s.blob_raw_bytes::numeric / s.blob_bytes, 2)
-       END AS blob_compression_ratio
+       END AS blob_compression_ratio,
+       CASE WHEN s.cold_bytes > 0
+            THEN round(s.cold_raw_bytes::numeric / s.cold_bytes, 2)
+       END AS cold_compression_ratio
   FROM pg_class c
   JOIN pg_am a ON a.oid = c.relam AND a.amname = 'aura'
   CROSS JOIN LATERAL aura_stats(c.oid) s
@@ -83,6 +91,54 @@ LANGUAGE C STRICT;
 
 COMMENT ON FUNCTION aura_compact(regclass, boolean) IS
 'compact an aura table now: remove dead versions, recycle rowids, free pages, freeze';
+
+-- Per-table switch for cold pages (the GUC aura.compression is the global
+-- one).  A table's row here survives TRUNCATE and rewrites (the OID stays),
+-- is transactional, and is dumped by pg_dump (relid restores by name).
+CREATE TABLE aura_table_settings (
+	relid regclass PRIMARY KEY,
+	compression boolean NOT NULL
+) USING heap;
+
+SELECT pg_catalog.pg_extension_config_dump('aura_table_settings', '');
+
+COMMENT ON TABLE aura_table_settings IS
+'per-table settings of aura tables: compression = may VACUUM and COPY FREEZE write cold pages';
+
+-- Owners of a table may set its row (directly or with aura_set_compression).
+ALTER TABLE aura_table_settings ENABLE ROW LEVEL SECURITY;
+CREATE POLICY aura_table_settings_owner ON aura_table_settings
+	USING (pg_catalog.pg_has_role(current_user,
+		(SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = relid), 'USAGE'));
+GRANT SELECT, INSERT, UPDATE ON aura_table_settings TO PUBLIC;
+
+CREATE FUNCTION aura_set_compression(rel regclass, enabled boolean)
+RETURNS void
+LANGUAGE plpgsql STRICT
+AS $$
+DECLARE
+	owner oid;
+BEGIN
+	SELECT c.relowner INTO owner
+	  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_am a ON a.oid = c.relam
+	 WHERE c.oid = rel AND a.amname = 'aura' AND c.relkind IN ('r', 'm');
+	IF NOT FOUND THEN
+		RAISE EXCEPTION '"%" is not an aura table', rel
+			USING ERRCODE = 'wrong_object_type',
+				  HINT = 'Use ALTER TABLE ... SET ACCESS METHOD aura.';
+	END IF;
+	IF NOT pg_catalog.pg_has_role(current_user, owner, 'USAGE') THEN
+		RAISE EXCEPTION 'must be owner of table %', rel
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	INSERT INTO @extschema@.aura_table_settings AS s (relid, compression)
+	VALUES (rel, enabled)
+	ON CONFLICT (relid) DO UPDATE SET compression = EXCLUDED.compression;
+END
+$$;
+
+COMMENT ON FUNCTION aura_set_compression(regclass, boolean) IS
+'whether VACUUM and COPY FREEZE may store settled rows of an aura table in LZ4-compressed cold pages';
 
 -- The version chain of one row, newest first (debugging; superuser only).
 CREATE FUNCTION aura_row_versions(rel regclass, rowid bigint,

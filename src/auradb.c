@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "storage/cold.h"
 
 PG_MODULE_MAGIC;
 
@@ -19,4 +20,5 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	cold_define_options();
 }

@@ -21,7 +21,11 @@
  *	  any snapshot (dead, or inserted by an aborted transaction): no live
  *	  row is unreachable;
  *	- free map entries are counted by the meta page and none lies before
- *	  its hint.
+ *	  its hint;
+ *	- every cold page: header and block directory consistent, every block
+ *	  decompresses to whole rows, items strictly increasing by rowid, every
+ *	  row settled (frozen, no xmax, no blob); every map entry flagged cold
+ *	  names an item of a cold page that carries its rowid.
  * Each violation is reported as a WARNING; if there was any, an ERROR with
  * SQLSTATE XX001 (data_corrupted) ends the check.
  *
@@ -41,6 +45,7 @@
 #include "miscadmin.h"
 #include "storage/blob.h"
 #include "storage/bufmgr.h"
+#include "storage/cold.h"
 #include "storage/meta.h"
 #include "storage/procarray.h"
 #include "storage/rowmap.h"
@@ -67,6 +72,11 @@ typedef struct AuraChecker
 	Snapshot	snapshot;
 	TransactionId oldest_xmin;
 	XLogRecPtr	replayed;		/* on a standby: replay position at start */
+	int64		cold_rows;
+	/* the rowids of the last cold page a map entry led to */
+	BlockNumber cold_block;
+	int			cold_nitems;	/* -1: that page is damaged */
+	uint64	   *cold_rowids;
 } AuraChecker;
 
 #define REACHED_BIT(blk, off) \
@@ -101,6 +111,53 @@ check_read(AuraChecker *ck, BlockNumber blkno, Buffer *buf)
 		AuraPageGetOpaque(page)->page_id != AURA_PAGE_ID)
 		return 0xFFFF;
 	return AuraPageGetOpaque(page)->kind;
+}
+
+static void
+check_problem_str(AuraChecker *ck, BlockNumber blkno, const char *what)
+{
+	ck->problems++;
+	ereport(WARNING,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("aura table \"%s\": cold page %u: %s",
+					RelationGetRelationName(ck->rel), blkno, what)));
+}
+
+/* A map entry naming a cold row: the item exists and carries the rowid */
+static void
+check_cold_entry(AuraChecker *ck, uint64 rowid, const AuraMapEntry *entry)
+{
+	if (entry->block >= ck->nblocks)
+	{
+		check_problem(ck, "rowid %llu: cold row pointer to block %llu past the end%s",
+					  rowid, entry->block, (uint64) 0);
+		return;
+	}
+	if (ck->cold_block != entry->block)
+	{
+		Buffer		buf;
+		uint16		kind = check_read(ck, entry->block, &buf);
+		char	   *problem = NULL;
+
+		ck->cold_block = entry->block;
+		if (kind != AURA_PAGE_COLD)
+			ck->cold_nitems = -2;
+		else
+			ck->cold_nitems = cold_page_rows(ck->rel, buf, ck->cold_rowids,
+											 &problem);
+		UnlockReleaseBuffer(buf);
+	}
+	if (ck->cold_nitems == -2)
+		check_problem(ck, "rowid %llu: cold row pointer to block %llu, which is not a cold page%s",
+					  rowid, entry->block, (uint64) 0);
+	else if (ck->cold_nitems >= 0 &&
+			 (entry->offset < 1 || entry->offset > ck->cold_nitems ||
+			  ck->cold_rowids[entry->offset - 1] != rowid))
+		check_problem(ck, "rowid %llu: cold row pointer to (%llu,%llu), an item of another rowid or none",
+					  rowid, entry->block, entry->offset);
+	/* a damaged page (-1) is reported once, by the page loop */
+	ck->versions++;
+	ck->cold_rows++;
 }
 
 /* Check the blobs a version references */
@@ -143,6 +200,11 @@ check_chain(AuraChecker *ck, uint64 rowid, const AuraMapEntry *entry)
 	int			visible = 0;
 	int64		depth = 0;
 
+	if (entry->flags & AURA_MAP_COLD)
+	{
+		check_cold_entry(ck, rowid, entry);
+		return;
+	}
 	while (block != InvalidBlockNumber)
 	{
 		Buffer		buf;
@@ -332,6 +394,8 @@ aura_check(PG_FUNCTION_ARGS)
 		check_problem(&ck, "meta page names %llu directory pages, more than %llu%s",
 					  meta.ndirs, AURA_META_MAX_DIRS, (uint64) 0);
 
+	ck.cold_block = InvalidBlockNumber;
+	ck.cold_rowids = palloc(AURA_COLD_MAX_ITEMS * sizeof(uint64));
 	ck.reached = palloc_extended((Size) ck.nblocks * MaxHeapTuplesPerPage / 8 + 1,
 								 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 
@@ -437,6 +501,15 @@ aura_check(PG_FUNCTION_ARGS)
 				break;
 			case AURA_PAGE_HOT:
 				check_unreached(&ck, blkno, buf);
+				break;
+			case AURA_PAGE_COLD:
+				{
+					char	   *problem;
+
+					if (cold_page_rows(ck.rel, buf, ck.cold_rowids, &problem) < 0)
+						check_problem_str(&ck, blkno, problem);
+					ck.cold_block = InvalidBlockNumber;
+				}
 				break;
 			default:
 				check_problem(&ck, "block %llu has unknown page kind %llu%s",

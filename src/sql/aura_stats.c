@@ -24,6 +24,7 @@
 #include "miscadmin.h"
 #include "storage/blob.h"
 #include "storage/bufmgr.h"
+#include "storage/cold.h"
 #include "storage/meta.h"
 #include "storage/procarray.h"
 #include "tableam/aura_tableam.h"
@@ -34,7 +35,7 @@
 
 PG_FUNCTION_INFO_V1(aura_stats);
 
-#define AURA_STATS_COLS 20
+#define AURA_STATS_COLS 25
 
 /* Column numbers of aura_stats' result */
 enum
@@ -58,7 +59,12 @@ enum
 	ST_VERSIONS_REMOVED,
 	ST_VERSIONS_FROZEN,
 	ST_ROWIDS_RECYCLED,
-	ST_PAGES_FREED
+	ST_PAGES_FREED,
+	ST_COLD_PAGES,
+	ST_COLD_ROWS,
+	ST_COLD_RAW_BYTES,
+	ST_COLD_BYTES,
+	ST_ROWS_MADE_COLD
 };
 
 /* Raise an error unless rel is an aura table */
@@ -145,6 +151,20 @@ aura_stats(PG_FUNCTION_ARGS)
 					}
 					break;
 				}
+			case AURA_PAGE_COLD:
+				{
+					AuraColdPageHeader *hdr = AuraPageGetColdHeader(page);
+					int			b;
+
+					counts[ST_COLD_PAGES]++;
+					for (b = 0; b < hdr->nblocks &&
+						 b < (int) ((BLCKSZ - sizeof(AuraColdPageHeader)) / sizeof(AuraColdBlock)); b++)
+					{
+						counts[ST_COLD_RAW_BYTES] += hdr->blocks[b].raw_size;
+						counts[ST_COLD_BYTES] += hdr->blocks[b].comp_size;
+					}
+					break;
+				}
 			default:
 				/* freed pages, and never-initialised pages left by a crash */
 				counts[ST_FREE_PAGES]++;
@@ -165,6 +185,7 @@ aura_stats(PG_FUNCTION_ARGS)
 		counts[ST_VERSIONS_FROZEN] = meta->versions_frozen;
 		counts[ST_ROWIDS_RECYCLED] = meta->rowids_recycled;
 		counts[ST_PAGES_FREED] = meta->pages_freed;
+		counts[ST_ROWS_MADE_COLD] = meta->rows_made_cold;
 		UnlockReleaseBuffer(metabuf);
 	}
 	else
@@ -182,6 +203,9 @@ aura_stats(PG_FUNCTION_ARGS)
 			counts[ST_LIVE_ROWS]++;
 		if (chain_first(&cur, rel, rowid, BUFFER_LOCK_SHARE, NULL))
 		{
+			/* rows whose map entry names a cold item (not the unreferenced ones) */
+			if (cur.cold)
+				counts[ST_COLD_ROWS]++;
 			do
 				counts[ST_VERSIONS]++;
 			while (chain_next(&cur));

@@ -48,6 +48,7 @@
 #define AURA_PAGE_HOT		4	/* slotted page of row versions */
 #define AURA_PAGE_BLOB		5	/* one chunk of a large value */
 #define AURA_PAGE_FREE		6	/* no reachable version; reusable later */
+#define AURA_PAGE_COLD		7	/* settled rows in LZ4 blocks (cold.h) */
 
 #define AURA_PAGE_ID		0xA0DB	/* identifies aura pages in dumps */
 
@@ -70,6 +71,7 @@ typedef struct AuraPageOpaqueData
  *			 its old contents (a reader that was walking a chain when the
  *			 page was unlinked may still read it), and is reused only when
  *			 no snapshot older than aux is left (pagefree.c).
+ *	 COLD:	 none (the cold page header follows the page header, cold.h)
  */
 
 typedef AuraPageOpaqueData *AuraPageOpaque;
@@ -96,8 +98,8 @@ typedef AuraPageOpaqueData *AuraPageOpaque;
  */
 typedef struct AuraMapEntry
 {
-	BlockNumber block;			/* hot page holding the newest version */
-	OffsetNumber offset;		/* line pointer on that page */
+	BlockNumber block;			/* hot (or cold) page of the newest version */
+	OffsetNumber offset;		/* line pointer (cold: item) on that page */
 	uint16		flags;			/* AURA_MAP_* */
 } AuraMapEntry;
 
@@ -107,6 +109,12 @@ typedef struct AuraMapEntry
  * rowid allocator hands such rowids out again (meta.c).
  */
 #define AURA_MAP_FREE		0x0001
+
+/*
+ * AURA_MAP_COLD: the row is on a cold page (cold.h): block is that page,
+ * offset the row's item number there.
+ */
+#define AURA_MAP_COLD		0x0002
 
 #define AuraMapEntryIsUsed(e)	((e)->block != 0)
 #define AuraMapEntryIsFree(e)	((e)->block == 0 && ((e)->flags & AURA_MAP_FREE))
@@ -147,6 +155,13 @@ typedef struct AuraVersionHeader
  * it stays readable for a backend that found it through an old pointer.
  */
 #define AURA_VF_MOVED		0x0002
+
+/*
+ * AURA_VF_MATERIALISED: a hot copy of a cold row (cold_materialise).  It
+ * carries the cold row's old, frozen xmin, so VACUUM cannot tell from the
+ * xmin that it was written after the pass began (vac_compact_page).
+ */
+#define AURA_VF_MATERIALISED	0x0004
 
 #define AURA_VERSION_HDRSZ	MAXALIGN(sizeof(AuraVersionHeader))
 

@@ -45,6 +45,7 @@ typedef struct AuraMetaData
 	uint64		versions_frozen;
 	uint64		rowids_recycled;
 	uint64		pages_freed;
+	uint64		rows_made_cold; /* rows VACUUM wrote to cold pages */
 } AuraMetaData;
 
 StaticAssertDecl(sizeof(AuraMetaData) <= AURA_PAGE_CONTENT_SIZE,

@@ -34,21 +34,29 @@ rowmap_page_entry(Page page, uint64 rowid)
  * it.
  */
 static inline void
-rowmap_set_entry(AuraWal *wal, Page page, uint64 rowid, BlockNumber block,
-				 OffsetNumber offset)
+rowmap_set_entry_flags(AuraWal *wal, Page page, uint64 rowid,
+					   BlockNumber block, OffsetNumber offset, uint16 flags)
 {
 	AuraMapEntry *entry = rowmap_page_entry(page, rowid);
 	LocationIndex end = (LocationIndex) ((char *) (entry + 1) - (char *) page);
 
 	entry->block = block;
 	entry->offset = offset;
-	entry->flags = 0;
+	entry->flags = flags;
 	aura_wal_changed(wal, page, entry, sizeof(AuraMapEntry));
 	if (((PageHeader) page)->pd_lower < end)
 	{
 		((PageHeader) page)->pd_lower = end;
 		aura_wal_changed(wal, page, page, SizeOfPageHeaderData);
 	}
+}
+
+/* Point the entry at a hot version */
+static inline void
+rowmap_set_entry(AuraWal *wal, Page page, uint64 rowid, BlockNumber block,
+				 OffsetNumber offset)
+{
+	rowmap_set_entry_flags(wal, page, rowid, block, offset, 0);
 }
 
 extern BlockNumber rowmap_page_block(Relation rel, uint64 mapno, bool create);

@@ -40,6 +40,9 @@ typedef struct AuraChainCursor
 	OffsetNumber offset;
 	AuraVersionHeader *vh;
 	HeapTupleData tuple;		/* t_self is the logical TID */
+	bool		cold;			/* at a cold row: tuple.t_data is in the
+								 * decompression cache, vh is cold_vh */
+	AuraVersionHeader cold_vh;	/* a cold row's version header: no prev */
 } AuraChainCursor;
 
 /* chain.c */
@@ -136,6 +139,11 @@ extern HeapTuple aura_prepare_tuple(Relation rel, HeapTuple tuple,
 extern HeapTuple aura_move_values_to_blobs(Relation rel, HeapTuple tuple);
 extern void aura_store_version(Relation rel, uint64 rowid, HeapTuple tuple,
 							   bool same_rowid, AuraMapEntry *stored);
+
+/* cold_load.c */
+extern void aura_cold_load_insert(Relation rel, HeapTuple *tuples,
+								  TupleTableSlot **slots, int ntuples);
+extern void aura_cold_load_end(Relation rel);
 
 /* scan.c */
 extern bool aura_scan_next_rowid(TableScanDesc scan, uint64 *rowid);

@@ -18,6 +18,12 @@
  * after the lock is released while its page stays pinned, because versions
  * never move on a hot page.
  *
+ * A map entry may name a cold row instead (cold.h): the chain is that one
+ * frozen row.  Its tuple lives in the decompression cache, so whoever keeps
+ * it beyond the next read copies it (aura_store_tuple does).  Writers never
+ * work on a cold row: chain_first with an exclusive lock materialises it as
+ * a hot version first.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -27,6 +33,7 @@
 #include "access/transam.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "storage/cold.h"
 #include "storage/predicate.h"
 #include "storage/procarray.h"
 #include "storage/rowmap.h"
@@ -39,6 +46,31 @@ chain_load(AuraChainCursor *cur)
 {
 	Page		page = BufferGetPage(cur->buf);
 	ItemId		lp;
+
+	if (cur->cold)
+	{
+		AuraColdRow row;
+
+		cold_read_row(cur->rel, cur->buf, cur->offset, &row);
+		if (row.rowid != cur->rowid)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("cold row %u of page %u of aura table \"%s\" belongs to rowid %llu, not %llu",
+							cur->offset, cur->block,
+							RelationGetRelationName(cur->rel),
+							(unsigned long long) row.rowid,
+							(unsigned long long) cur->rowid)));
+		cur->cold_vh.rowid = cur->rowid;
+		cur->cold_vh.prev_block = InvalidBlockNumber;
+		cur->cold_vh.prev_offset = InvalidOffsetNumber;
+		cur->cold_vh.flags = 0;
+		cur->vh = &cur->cold_vh;
+		cur->tuple.t_data = row.t_data;
+		cur->tuple.t_len = row.t_len;
+		aura_rowid_to_tid(cur->rowid, &cur->tuple.t_self);
+		cur->tuple.t_tableOid = RelationGetRelid(cur->rel);
+		return;
+	}
 
 	/*
 	 * A FREE page keeps its old versions until it is reused, which waits
@@ -66,7 +98,9 @@ chain_load(AuraChainCursor *cur)
 /*
  * Position the cursor at the newest version of rowid.  If *keep is a pinned
  * buffer of the right page its pin is taken over (and *keep cleared).
- * Returns false, holding nothing, if the rowid has no version.
+ * Returns false, holding nothing, if the rowid has no version.  With an
+ * exclusive lock (writers) a cold row is materialised as a hot version
+ * first, so the cursor is always at a hot version then.
  */
 bool
 chain_first(AuraChainCursor *cur, Relation rel, uint64 rowid, int lockmode,
@@ -78,6 +112,11 @@ chain_first(AuraChainCursor *cur, Relation rel, uint64 rowid, int lockmode,
 	{
 		if (!rowmap_lookup(rel, rowid, &entry))
 			return false;
+		if ((entry.flags & AURA_MAP_COLD) && lockmode == BUFFER_LOCK_EXCLUSIVE)
+		{
+			cold_materialise(rel, rowid, &entry);
+			continue;
+		}
 		chain_start_at(cur, rel, rowid, &entry, lockmode, keep);
 		if (!(cur->vh->flags & AURA_VF_MOVED))
 			return true;
@@ -105,6 +144,11 @@ chain_start_at(AuraChainCursor *cur, Relation rel, uint64 rowid,
 	cur->lockmode = lockmode;
 	cur->block = entry.block;
 	cur->offset = entry.offset;
+	cur->cold = (entry.flags & AURA_MAP_COLD) != 0;
+	/* writers reach cold rows only through chain_first */
+	if (cur->cold && lockmode == BUFFER_LOCK_EXCLUSIVE)
+		elog(ERROR, "cannot lock a cold row of \"%s\" for writing",
+			 RelationGetRelationName(rel));
 	if (keep && BufferIsValid(*keep) &&
 		BufferGetBlockNumber(*keep) == entry.block)
 	{
@@ -129,6 +173,7 @@ chain_next(AuraChainCursor *cur)
 
 	if (prev_block == InvalidBlockNumber)
 		return false;
+	AURA_CHECK(!cur->cold);
 	if (prev_block != cur->block)
 	{
 		UnlockReleaseBuffer(cur->buf);
@@ -273,6 +318,14 @@ chain_find_visible(Relation rel, uint64 rowid, const AuraMapEntry *entry,
 			valid = HeapTupleSatisfiesVisibility(&cur.tuple, snapshot, cur.buf);
 			HeapCheckForSerializableConflictOut(valid, rel, &cur.tuple,
 												cur.buf, snapshot);
+			/*
+			 * A cold row read through an entry that has moved on since
+			 * (materialised, then changed) is stale for a non-MVCC
+			 * snapshot, which must see the current state: look again.
+			 */
+			if (valid && cur.cold && !mvcc &&
+				chain_head_moved(rel, rowid, head_block, head_offset))
+				break;
 			if (valid)
 			{
 				PredicateLockTID(rel, &cur.tuple.t_self, snapshot,
@@ -286,7 +339,7 @@ chain_find_visible(Relation rel, uint64 rowid, const AuraMapEntry *entry,
 			if (all_dead && dead &&
 				!HeapTupleIsSurelyDead(&cur.tuple, vistest))
 				dead = false;
-		} while (chain_next(&cur));
+		} while (!cur.cold && chain_next(&cur));
 		chain_end(&cur, keep);
 
 		if (mvcc || !chain_head_moved(rel, rowid, head_block, head_offset))
@@ -331,9 +384,13 @@ chain_find_latest(Relation rel, uint64 rowid, Buffer *keep, HeapTuple result)
 			{
 				*result = cur.tuple;
 				found = true;
-				/* only an updater's xmax can have a newer version behind it */
-				superseded = !(t->t_infomask & HEAP_XMAX_INVALID) &&
-					!HEAP_XMAX_IS_LOCKED_ONLY(t->t_infomask);
+				/*
+				 * Only an updater's xmax can have a newer version behind
+				 * it; a cold row may have been materialised and changed.
+				 */
+				superseded = cur.cold ||
+					(!(t->t_infomask & HEAP_XMAX_INVALID) &&
+					 !HEAP_XMAX_IS_LOCKED_ONLY(t->t_infomask));
 				break;
 			}
 		} while (chain_next(&cur));
@@ -393,7 +450,15 @@ void
 aura_store_tuple(Relation rel, HeapTuple tuple, Buffer buf,
 				 TupleTableSlot *slot)
 {
-	if (HeapTupleHasExternal(tuple))
+	char	   *page = BufferGetPage(buf);
+
+	if ((char *) tuple->t_data < page || (char *) tuple->t_data >= page + BLCKSZ)
+	{
+		/* a cold row, in the decompression cache: the slot gets a copy */
+		ExecForceStoreHeapTuple(heap_copytuple(tuple), slot, true);
+		slot->tts_tid = tuple->t_self;
+	}
+	else if (HeapTupleHasExternal(tuple))
 	{
 		HeapTuple	copy = heap_copytuple(tuple);
 

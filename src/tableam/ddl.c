@@ -245,5 +245,9 @@ aura_relation_estimate_size(Relation rel, int32 *attr_widths,
 void
 aura_finish_bulk_insert(Relation rel, int options)
 {
-	/* every page change was WAL-logged as it happened: nothing to do */
+	/*
+	 * Every page change was WAL-logged as it happened; a frozen load only
+	 * closes its open cold page.
+	 */
+	aura_cold_load_end(rel);
 }

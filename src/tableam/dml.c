@@ -43,6 +43,7 @@
 #include "nodes/bitmapset.h"
 #include "pgstat.h"
 #include "storage/blob.h"
+#include "storage/cold.h"
 #include "storage/lmgr.h"
 #include "storage/meta.h"
 #include "storage/predicate.h"
@@ -419,6 +420,15 @@ aura_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 	}
 
 	CheckForSerializableConflictIn(rel, NULL, InvalidBlockNumber);
+
+	/* a frozen bulk load (COPY FREEZE) goes to cold pages directly */
+	if ((options & HEAP_INSERT_FROZEN) && cold_enabled(rel))
+	{
+		aura_cold_load_insert(rel, tuples, slots, nslots);
+		pgstat_count_heap_insert(rel, nslots);
+		pfree(tuples);
+		return;
+	}
 
 	i = 0;
 	while (i < nslots)

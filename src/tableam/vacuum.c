@@ -63,6 +63,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/blob.h"
+#include "storage/cold.h"
 #include "storage/freespace.h"
 #include "storage/meta.h"
 #include "storage/pagefree.h"
@@ -119,6 +120,13 @@ typedef struct AuraVacuum
 
 	VacVersion *chain;			/* the chain at hand */
 	int			chain_max;
+
+	/* cold pages (cold.h) */
+	bool		cold;			/* may settled rows go to cold pages? */
+	AuraColdBuilder *builder;
+	uint64	   *cand;			/* rowids of this map page to make cold */
+	int			ncand;
+	double		made_cold;
 
 	VacDeadRowid *dead;			/* sorted by rowid */
 	int			ndead;
@@ -182,7 +190,9 @@ vac_count_kept(AuraVacuum *vac, BlockNumber block, OffsetNumber offset)
 
 		if (vac->kept[block] < PG_UINT16_MAX)
 			vac->kept[block]++;
-		vac->kept_bits[bit / 8] |= 1 << (bit % 8);
+		/* (cold items are counted, not marked: relocation is for hot pages) */
+		if (offset <= MaxHeapTuplesPerPage)
+			vac->kept_bits[bit / 8] |= 1 << (bit % 8);
 	}
 }
 
@@ -252,8 +262,8 @@ vac_rewrite_version(AuraVacuum *vac, uint64 rowid, const VacVersion *v,
 	if (do_freeze || vh->prev_block != prev_block ||
 		vh->prev_offset != prev_offset)
 	{
-		if (vh->prev_block != prev_block || vh->prev_offset != prev_offset)
-			vac_standby_conflict(vac);
+		/* unlinking, like freezing, must not surprise a standby snapshot */
+		vac_standby_conflict(vac);
 		aura_wal_start(&wal, vac->rel);
 		(void) aura_wal_register(&wal, buf, false);
 		aura_wal_begin_changes(&wal);
@@ -425,6 +435,10 @@ vac_rowid(AuraVacuum *vac, uint64 rowid)
 			vac_rewrite_version(vac, rowid, v, pb, po);
 		vac_count_kept(vac, v->block, v->offset);
 	}
+
+	/* a settled hot row alone in its chain may go to a cold page */
+	if (vac->cold && nkept == 1 && settled && !cur.cold)
+		vac->cand[vac->ncand++] = rowid;
 
 	/* dropped versions at the head: the map entry skips them */
 	if (first_kept > 0)
@@ -722,6 +736,15 @@ vac_move_versions(AuraVacuum *vac, Buffer buf, OffsetNumber *offs, int n)
 	}
 	aura_wal_finish(&wal);
 
+	/*
+	 * The destination holds kept versions now: a reused page below nblocks
+	 * must not be freed by this pass (a temporary table's pages carry no
+	 * LSN that would tell it was written since the pass began).
+	 */
+	if (BufferGetBlockNumber(dest) < vac->nblocks)
+		vac->kept[BufferGetBlockNumber(dest)] =
+			Min((int) vac->kept[BufferGetBlockNumber(dest)] + moved, PG_UINT16_MAX);
+
 	UnlockReleaseBuffer(mapbuf);
 	LockBuffer(dest, BUFFER_LOCK_UNLOCK);
 	if (moved == 0)
@@ -739,12 +762,32 @@ vac_movable(AuraVacuum *vac, AuraVersionHeader *vh)
 {
 	HeapTupleHeader t = AuraVersionGetTuple(vh);
 
+	/*
+	 * (AURA_VF_UPDATED without an xmax is what an aborted update leaves:
+	 * the row is its own newest version again.)
+	 */
 	return vh->prev_block == InvalidBlockNumber &&
-		!(vh->flags & (AURA_VF_MOVED | AURA_VF_UPDATED)) &&
+		!(vh->flags & AURA_VF_MOVED) &&
 		(t->t_infomask & HEAP_XMAX_INVALID) &&
 		HeapTupleHeaderXminCommitted(t) &&
 		(HeapTupleHeaderXminFrozen(t) ||
 		 TransactionIdPrecedes(HeapTupleHeaderGetXmin(t), vac->OldestXmin));
+}
+
+/*
+ * May this kept version go to a cold page?  A movable (settled) row
+ * without blob references and small enough; its copy is frozen: every
+ * snapshot sees it anyway (its inserter committed before OldestXmin).
+ */
+static bool
+vac_cold_candidate(AuraVacuum *vac, AuraVersionHeader *vh, uint32 t_len)
+{
+	HeapTupleHeader t = AuraVersionGetTuple(vh);
+
+	return vac_movable(vac, vh) &&
+		!(t->t_infomask & HEAP_HASEXTERNAL) &&
+		!HeapTupleHeaderIsSpeculative(t) &&
+		AURA_COLD_ITEM_HDRSZ + MAXALIGN(t_len) <= AURA_COLD_RAW_BLOCK / 2;
 }
 
 static void
@@ -793,7 +836,16 @@ vac_compact_page(AuraVacuum *vac, BlockNumber blkno)
 		 * Not kept by the pass: unlinked, if it existed when the pass
 		 * began.  A version written since is by a transaction not older
 		 * than OldestXmin (or a killed speculative insertion): keep it.
+		 * The exception is a materialised cold row, which keeps the cold
+		 * row's old xmin: on a page written since the pass began it may be
+		 * one the pass did not see, so it stays.
 		 */
+		if ((vh->flags & AURA_VF_MATERIALISED) &&
+			PageGetLSN(page) >= vac->start_lsn)
+		{
+			still_linked = true;
+			continue;
+		}
 		xmin = HeapTupleHeaderGetRawXmin(AuraVersionGetTuple(vh));
 		if (!TransactionIdIsValid(xmin) ||
 			(TransactionIdIsNormal(xmin) &&
@@ -824,6 +876,299 @@ vac_compact_page(AuraVacuum *vac, BlockNumber blkno)
 	}
 	vac->kept[blkno] = still_linked ? Max(vac->kept[blkno], 1) : 0;
 	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Cold pages.  A settled row alone in its chain -- inserted before every
+ * snapshot, frozen (by this pass or before), no xmax, no blob reference --
+ * is copied to a cold page the pass builds (cold.h), in rowid order.  Once
+ * a cold page is written, the rows' map entries move there: one record per
+ * old hot page and map page, in which the old copies get AURA_VF_MOVED as
+ * in relocation, after checking under both locks that each row is still
+ * the map's head and still settled (a writer may have locked or updated it
+ * meanwhile: then it stays, and its cold copy is never referenced).
+ * Readers holding an old pointer read the old copy, which is the same row.
+ *
+ * Cold pages where fewer than half of the items are still referenced are
+ * rebuilt the same way: their referenced rows are copied to new cold pages
+ * and the map entries move (one record per map page); the old page then
+ * has nothing referenced and is freed.
+ *
+ * The cold copy is frozen whatever vacuum_freeze_min_age says (the hot
+ * original keeps its xmin but is no longer linked): its inserter committed
+ * before every snapshot, so every snapshot sees it either way, and a
+ * standby conflict record for OldestXmin precedes the first move, as heap's
+ * freeze records carry one.  So every VACUUM turns the settled rows cold.
+ * (The tuple's xmin is lost for such rows, as with VACUUM FREEZE.)
+ */
+
+/* Builder callback: move the map entries of the rows placed */
+static void
+vac_cold_placed(void *arg, BlockNumber block, const AuraColdSource *src,
+				OffsetNumber first_item, int n)
+{
+	AuraVacuum *vac = (AuraVacuum *) arg;
+	bool	   *ok = palloc(n * sizeof(bool));
+	int			i = 0;
+
+	while (i < n)
+	{
+		uint64		mapno = RowidGetMapPageNo(src[i].rowid);
+		BlockNumber mapblk = rowmap_page_block(vac->rel, mapno, false);
+		bool		from_cold = (src[i].flags & AURA_MAP_COLD) != 0;
+		BlockNumber srcblk = src[i].block;
+		Buffer		buf = InvalidBuffer;
+		Buffer		mapbuf;
+		Page		page = NULL;
+		Page		mappage;
+		AuraWal		wal;
+		int			nok = 0;
+		int			end;
+		int			j;
+
+		for (end = i + 1; end < n &&
+			 RowidGetMapPageNo(src[end].rowid) == mapno &&
+			 src[end].block == srcblk && src[end].flags == src[i].flags; end++)
+			;
+		if (!from_cold)
+		{
+			buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, srcblk,
+									 RBM_NORMAL, vac->bstrategy);
+			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+			page = BufferGetPage(buf);
+			if (AuraPageGetKind(page) != AURA_PAGE_HOT)
+			{
+				UnlockReleaseBuffer(buf);
+				i = end;
+				continue;
+			}
+		}
+		mapbuf = rowmap_lock_block(vac->rel, mapblk, mapno,
+								   BUFFER_LOCK_EXCLUSIVE);
+		if (!BufferIsValid(mapbuf))
+		{
+			if (BufferIsValid(buf))
+				UnlockReleaseBuffer(buf);
+			i = end;
+			continue;
+		}
+		mappage = BufferGetPage(mapbuf);
+
+		/* decide first: nothing may fail once the pages are being changed */
+		for (j = i; j < end; j++)
+		{
+			AuraMapEntry *entry = rowmap_page_entry(mappage, src[j].rowid);
+
+			ok[j - i] = entry->block == srcblk &&
+				entry->offset == src[j].offset &&
+				entry->flags == src[j].flags;
+			if (ok[j - i] && !from_cold)
+			{
+				AuraVersionHeader *vh = vlog_get_version(page, src[j].offset);
+				ItemId		lp = PageGetItemId(page, src[j].offset);
+
+				ok[j - i] = vh->rowid == src[j].rowid &&
+					vac_cold_candidate(vac, vh,
+									   ItemIdGetLength(lp) - AURA_VERSION_HDRSZ);
+			}
+			nok += ok[j - i];
+		}
+		if (nok > 0)
+		{
+			/* the cold copies are frozen: standby snapshots must allow it */
+			if (!from_cold)
+				vac_standby_conflict(vac);
+			aura_wal_start(&wal, vac->rel);
+			if (!from_cold)
+				(void) aura_wal_register(&wal, buf, false);
+			(void) aura_wal_register(&wal, mapbuf, false);
+			aura_wal_begin_changes(&wal);
+			for (j = i; j < end; j++)
+			{
+				if (!ok[j - i])
+					continue;
+				if (!from_cold)
+				{
+					AuraVersionHeader *vh = vlog_get_version(page, src[j].offset);
+
+					vh->flags |= AURA_VF_MOVED;
+					aura_wal_changed(&wal, page, &vh->flags, sizeof(vh->flags));
+				}
+				rowmap_set_entry_flags(&wal, mappage, src[j].rowid, block,
+									   first_item + j, AURA_MAP_COLD);
+			}
+			aura_wal_finish(&wal);
+			vac->made_cold += nok;
+
+			/*
+			 * The new page is referenced now (it may be a reused page below
+			 * nblocks; a temporary table's pages carry no LSN to tell).
+			 */
+			if (block < vac->nblocks)
+				vac->kept[block] = Min((int) vac->kept[block] + nok, PG_UINT16_MAX);
+			if (srcblk < vac->nblocks)
+			{
+				/*
+				 * A hot page keeps a count of at least one, so relocation
+				 * looks at it (and frees it if nothing linked is left); a
+				 * cold page with none left is freed.
+				 */
+				int			left = (int) vac->kept[srcblk] - nok;
+
+				vac->kept[srcblk] = Max(left, from_cold ? 0 : 1);
+			}
+		}
+		UnlockReleaseBuffer(mapbuf);
+		if (BufferIsValid(buf))
+			UnlockReleaseBuffer(buf);
+		i = end;
+	}
+	pfree(ok);
+}
+
+/* Copy the candidate rows of the map page just vacuumed to the builder */
+static void
+vac_convert_candidates(AuraVacuum *vac)
+{
+	char	   *copy = palloc(BLCKSZ);
+	int			i;
+
+	for (i = 0; i < vac->ncand; i++)
+	{
+		uint64		rowid = vac->cand[i];
+		AuraMapEntry e;
+		Buffer		buf;
+		Page		page;
+		AuraVersionHeader *vh;
+		ItemId		lp;
+		uint32		len = 0;
+		AuraColdSource src;
+
+		if (!rowmap_lookup(vac->rel, rowid, &e) || e.flags != 0)
+			continue;
+		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, e.block, RBM_NORMAL,
+								 vac->bstrategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (AuraPageGetKind(page) == AURA_PAGE_HOT &&
+			e.offset <= PageGetMaxOffsetNumber(page) &&
+			ItemIdIsNormal(lp = PageGetItemId(page, e.offset)))
+		{
+			vh = (AuraVersionHeader *) PageGetItem(page, lp);
+			len = ItemIdGetLength(lp) - AURA_VERSION_HDRSZ;
+			if (vh->rowid == rowid && vac_cold_candidate(vac, vh, len))
+			{
+				memcpy(copy, AuraVersionGetTuple(vh), len);
+				HeapTupleHeaderSetXminFrozen((HeapTupleHeader) copy);
+			}
+			else
+				len = 0;
+		}
+		UnlockReleaseBuffer(buf);
+		if (len == 0)
+			continue;
+		src.rowid = rowid;
+		src.block = e.block;
+		src.offset = e.offset;
+		src.flags = 0;
+		(void) cold_builder_add(vac->builder, &src, (HeapTupleHeader) copy, len);
+	}
+	vac->ncand = 0;
+	pfree(copy);
+}
+
+static int
+vac_cold_source_cmp(const void *a, const void *b)
+{
+	uint64		ra = ((const AuraColdSource *) a)->rowid;
+	uint64		rb = ((const AuraColdSource *) b)->rowid;
+
+	return ra < rb ? -1 : ra > rb ? 1 : 0;
+}
+
+/* Rebuild the cold pages where fewer than half of the items are referenced */
+static void
+vac_rebuild_cold_pages(AuraVacuum *vac)
+{
+	uint64	   *rowids = palloc(AURA_COLD_MAX_ITEMS * sizeof(uint64));
+	AuraColdSource *live = NULL;
+	int			nlive = 0;
+	int			maxlive = 0;
+	char	   *copy = palloc(BLCKSZ);
+	BlockNumber blkno;
+	int			i;
+
+	for (blkno = AURA_META_BLOCK + 1; blkno < vac->nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+		int			n;
+		char	   *problem;
+
+		CHECK_FOR_INTERRUPTS();
+		if (vac->kept[blkno] == 0)
+			continue;
+		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
+								 vac->bstrategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (AuraPageGetKind(page) != AURA_PAGE_COLD ||
+			(uint32) vac->kept[blkno] * 100 >=
+			(uint32) AuraPageGetColdHeader(page)->nitems * AURA_COMPACT_KEPT_PERCENT)
+		{
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		n = cold_page_rows(vac->rel, buf, rowids, &problem);
+		UnlockReleaseBuffer(buf);
+		if (n < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("cold page %u of aura table \"%s\" is corrupted: %s",
+							blkno, RelationGetRelationName(vac->rel), problem)));
+		for (i = 0; i < n; i++)
+		{
+			AuraMapEntry e;
+
+			if (!rowmap_lookup(vac->rel, rowids[i], &e) ||
+				e.block != blkno || e.offset != i + 1 ||
+				e.flags != AURA_MAP_COLD)
+				continue;
+			if (nlive == maxlive)
+			{
+				maxlive = Max(1024, maxlive * 2);
+				live = live ? repalloc_huge(live, maxlive * sizeof(AuraColdSource)) :
+					palloc(maxlive * sizeof(AuraColdSource));
+			}
+			live[nlive].rowid = rowids[i];
+			live[nlive].block = blkno;
+			live[nlive].offset = i + 1;
+			live[nlive].flags = AURA_MAP_COLD;
+			nlive++;
+		}
+	}
+	if (nlive > 0)
+	{
+		qsort(live, nlive, sizeof(AuraColdSource), vac_cold_source_cmp);
+		for (i = 0; i < nlive; i++)
+		{
+			Buffer		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM,
+												 live[i].block, RBM_NORMAL,
+												 vac->bstrategy);
+			AuraColdRow row;
+
+			CHECK_FOR_INTERRUPTS();
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			cold_read_row(vac->rel, buf, live[i].offset, &row);
+			memcpy(copy, row.t_data, row.t_len);
+			UnlockReleaseBuffer(buf);
+			(void) cold_builder_add(vac->builder, &live[i],
+									(HeapTupleHeader) copy, row.t_len);
+		}
+		pfree(live);
+	}
+	pfree(rowids);
+	pfree(copy);
 }
 
 /* Empty the hot pages that hold few kept versions */
@@ -861,8 +1206,8 @@ vac_compact_pages(AuraVacuum *vac)
 }
 
 /*
- * Free the hot pages that hold no kept version and were not written since
- * the pass began (a page written meanwhile may hold a version the pass did
+ * Free the hot and cold pages that hold no kept version (no referenced
+ * item) and were not written since the pass began (a page written meanwhile may hold a version the pass did
  * not see), and record the free pages in the free space map.
  */
 static void
@@ -909,7 +1254,8 @@ vac_free_pages(AuraVacuum *vac)
 				vac->blob_pages_freed += 1;
 			}
 		}
-		else if (kind == AURA_PAGE_HOT && PageGetLSN(page) < vac->start_lsn)
+		else if ((kind == AURA_PAGE_HOT || kind == AURA_PAGE_COLD) &&
+				 PageGetLSN(page) < vac->start_lsn)
 		{
 			aura_page_mark_free(vac->rel, buf);
 			vac->pages_freed += 1;
@@ -938,8 +1284,9 @@ vac_update_meta(AuraVacuum *vac)
 	meta->versions_frozen += (uint64) vac->frozen;
 	meta->rowids_recycled += (uint64) vac->recycled;
 	meta->pages_freed += (uint64) vac->pages_freed;
+	meta->rows_made_cold += (uint64) vac->made_cold;
 	aura_meta_cover(&wal, page);
-	aura_wal_changed(&wal, page, &meta->vacuum_passes, 5 * sizeof(uint64));
+	aura_wal_changed(&wal, page, &meta->vacuum_passes, 6 * sizeof(uint64));
 	aura_wal_finish(&wal);
 	UnlockReleaseBuffer(buf);
 }
@@ -957,6 +1304,10 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	BlockNumber new_nblocks;
 	bool		frozenxid_updated = false;
 	bool		minmulti_updated = false;
+	double		cold_pages = 0;
+	double		cold_rows = 0;
+	AuraMapEntry *mapcopy;
+	bool		mapcopy_valid = false;
 	PGRUsage	ru0;
 	int			i;
 
@@ -1002,6 +1353,13 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 							MaxAllocSize / sizeof(VacDeadRowid));
 	vac.maxdead = Max(vac.maxdead, 1024);
 	vac.dead = palloc(vac.maxdead * sizeof(VacDeadRowid));
+	vac.cold = cold_enabled(rel);
+	if (vac.cold)
+	{
+		vac.builder = cold_builder_begin(rel, vac_cold_placed, &vac);
+		vac.cand = palloc(AURA_MAP_ENTRIES_PER_PAGE * sizeof(uint64));
+	}
+	mapcopy = palloc(AURA_MAP_ENTRIES_PER_PAGE * sizeof(AuraMapEntry));
 	vac_open_indexes(rel, RowExclusiveLock, &vac.nindexes, &vac.indrels);
 	vac.indstats = palloc0(Max(vac.nindexes, 1) * sizeof(IndexBulkDeleteResult *));
 
@@ -1014,12 +1372,38 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	{
 		CHECK_FOR_INTERRUPTS();
 		vacuum_delay_point();
-		vac_rowid(&vac, rowid);
+
+		/*
+		 * A cold row is settled, live and frozen by construction: it is
+		 * counted from a copy of its map page without reading it.  (If it
+		 * is materialised after the copy, the count only keeps its cold
+		 * page for this pass; the hot copy is newer than the pass.)
+		 */
+		if (RowidGetMapSlot(rowid) == 0)
+			mapcopy_valid = rowmap_read_page(rel, RowidGetMapPageNo(rowid),
+											 mapcopy) > 0;
+		if (mapcopy_valid && (mapcopy[RowidGetMapSlot(rowid)].flags & AURA_MAP_COLD))
+		{
+			AuraMapEntry *e = &mapcopy[RowidGetMapSlot(rowid)];
+
+			vac.live_rows += 1;
+			vac_count_kept(&vac, e->block, e->offset);
+		}
+		else
+			vac_rowid(&vac, rowid);
+		if (vac.ncand > 0 &&
+			RowidGetMapSlot(rowid) == AURA_MAP_ENTRIES_PER_PAGE - 1)
+			vac_convert_candidates(&vac);
 		if (rowid % AURA_MAP_ENTRIES_PER_PAGE == 0)
 			pgstat_progress_update_param(PROGRESS_VACUUM_HEAP_BLKS_SCANNED,
 										 (int64) ((double) rowid / nrowids * vac.nblocks));
 	}
 	pgstat_progress_update_param(PROGRESS_VACUUM_HEAP_BLKS_SCANNED, vac.nblocks);
+	if (vac.cold)
+	{
+		vac_convert_candidates(&vac);
+		cold_builder_flush(vac.builder, false);
+	}
 	vac_dead_rowids(&vac);
 
 	pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
@@ -1038,6 +1422,13 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 
 	pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
 								 PROGRESS_VACUUM_PHASE_VACUUM_HEAP);
+	if (vac.cold)
+	{
+		vac_rebuild_cold_pages(&vac);
+		cold_builder_counts(vac.builder, &cold_pages, &cold_rows);
+		cold_builder_end(vac.builder);
+		pfree(vac.cand);
+	}
 	if (vac.nblocks > 0)
 	{
 		vac_compact_pages(&vac);
@@ -1072,11 +1463,12 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 					   "versions: %.0f removed, %.0f frozen; "
 					   "rowids recycled: %.0f; index scans: %d; "
 					   "versions moved out of sparse pages: %.0f; "
+					   "rows made cold: %.0f (%.0f cold pages written); "
 					   "pages: %u at start, %.0f freed (%.0f of blobs), %u after truncation; "
 					   "new relfrozenxid: %u%s, new relminmxid: %u%s\n%s",
 					   vac.live_rows, vac.recently_dead, vac.removed,
 					   vac.frozen, vac.recycled, vac.index_passes,
-					   vac.moved,
+					   vac.moved, vac.made_cold, cold_pages,
 					   vac.nblocks, vac.pages_freed, vac.blob_pages_freed,
 					   new_nblocks,
 					   vac.NewRelfrozenXid,
