@@ -66,8 +66,9 @@ aura_page_mark_free(Relation rel, Buffer buf)
 	/*
 	 * Not in the free space map yet: it cannot be reused before the
 	 * transactions running now end, and writers that found only such pages
-	 * there would extend the relation anyway.  The next VACUUM records it
-	 * once it is reusable (aura_page_record_free).
+	 * there would extend the relation anyway.  VACUUM records it once it is
+	 * reusable (aura_page_record_free): at the end of the pass that freed
+	 * it if the transactions have ended by then, else in the next pass.
 	 */
 }
 

@@ -1215,6 +1215,10 @@ vac_free_pages(AuraVacuum *vac)
 {
 	BlockNumber blkno;
 	BlockNumber freeing_blob = InvalidBlockNumber;
+	BlockNumber *freed = NULL;
+	int			nfreed = 0;
+	int			maxfreed = 0;
+	int			i;
 
 	for (blkno = AURA_META_BLOCK + 1; blkno < vac->nblocks; blkno++)
 	{
@@ -1259,11 +1263,37 @@ vac_free_pages(AuraVacuum *vac)
 		{
 			aura_page_mark_free(vac->rel, buf);
 			vac->pages_freed += 1;
+			if (nfreed == maxfreed)
+			{
+				maxfreed = Max(256, maxfreed * 2);
+				freed = freed ? repalloc_huge(freed, maxfreed * sizeof(BlockNumber)) :
+					palloc(maxfreed * sizeof(BlockNumber));
+			}
+			freed[nfreed++] = blkno;
 		}
 		else if (kind == AURA_PAGE_FREE)
 			(void) aura_page_record_free(vac->rel, buf);
 		UnlockReleaseBuffer(buf);
 	}
+
+	/*
+	 * The pages freed just now are reusable as soon as the transactions
+	 * that were running when they were freed have ended -- on a busy
+	 * system usually before the loop above is over.  Record those that
+	 * are (the others wait for the next pass) rather than leave them all
+	 * to the next pass while writers extend the relation.
+	 */
+	for (i = 0; i < nfreed; i++)
+	{
+		Buffer		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, freed[i],
+											 RBM_NORMAL, vac->bstrategy);
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		(void) aura_page_record_free(vac->rel, buf);
+		UnlockReleaseBuffer(buf);
+	}
+	if (freed)
+		pfree(freed);
 	FreeSpaceMapVacuum(vac->rel);
 }
 

@@ -333,10 +333,12 @@ echo "pgbench: exit $bench_rc, processed ${processed:-?}, failed ${failed:-?}" \
 # Verification.  Every check prints "name|t|detail" or "name|f|detail".
 tables_am=$(psql_db -c "SELECT string_agg(c.relname || '=' || a.amname, ' ' ORDER BY c.relname)
   FROM pg_class c JOIN pg_am a ON a.oid = c.relam
- WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace")
+ WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')")
 echo "tables: $tables_am"
 non_am=$(psql_db -c "SELECT count(*) FROM pg_class c JOIN pg_am a ON a.oid = c.relam
- WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace AND a.amname <> '$am'")
+ WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace AND a.amname <> '$am'
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')")
 [ "$non_am" = 0 ] || problems+=("$non_am table(s) do not use access method $am")
 
 # Scan modes, forced through planner settings.
