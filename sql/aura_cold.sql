@@ -523,8 +523,9 @@ SELECT * FROM twin('SELECT * FROM %s WHERE v LIKE ''%%*''', 'cv', 'cvh');
 RESET enable_seqscan;
 RESET enable_bitmapscan;
 -- delete a few rows from every cold page (not enough for a rebuild): the
--- cold pages stay as they are, still holding the deleted rows' items, and
--- the rowids are recycled and handed to new rows
+-- cold pages stay as they are, still holding the deleted rows' items (only
+-- a part-filled last page may be merged into others), and the rowids are
+-- recycled and handed to new rows
 SELECT cold_pages AS cv_pages1, cold_raw_bytes AS cv_raw1 FROM aura_stats('cv') \gset
 DELETE FROM cv WHERE id % 10 = 5;
 DELETE FROM cvh WHERE id % 10 = 5;
@@ -533,7 +534,7 @@ VACUUM (FREEZE) cv;
 VACUUM (FREEZE) cv;
 VACUUM (FREEZE) cvh;
 SELECT rowids_free, cold_rows = live_rows AS all_cold,
-       cold_pages = :cv_pages1 AND cold_raw_bytes = :cv_raw1 AS not_rebuilt
+       cold_pages >= :cv_pages1 - 1 AND cold_raw_bytes >= 0.95 * :cv_raw1 AS not_rebuilt
   FROM aura_stats('cv');
 SELECT rowids_allocated AS alloc0 FROM aura_stats('cv') \gset
 INSERT INTO cv SELECT g, g % 50, 'new ' || g FROM generate_series(30001, 31000) g;
@@ -685,7 +686,8 @@ SELECT rows_made_cold AS cn_made0 FROM aura_stats('cn') \gset
 SELECT txid_current() IS NOT NULL AS new_xid;
 VACUUM (FREEZE) cn;
 VACUUM (FREEZE) cn;
-SELECT rows_made_cold - :cn_made0 AS made_cold, cold_rows = live_rows AS all_cold
+-- (the 100 updated rows, and the rows of a part-filled page merged)
+SELECT rows_made_cold - :cn_made0 >= 100 AS made_cold, cold_rows = live_rows AS all_cold
   FROM aura_stats('cn');
 SELECT same_rows('cn', 'cnh');
 -- the switch belongs to the table: a VACUUM FULL rewrite keeps it

@@ -59,11 +59,10 @@ bool		aura_compression = true;
 #define COLD_MAX_BLOCK_ITEMS \
 	(AURA_COLD_RAW_BLOCK / (AURA_COLD_ITEM_HDRSZ + MAXALIGN(SizeofHeapTupleHeader)))
 
-/*
- * The largest row the builder takes: its block compresses (LZ4's worst
- * case, LZ4_COMPRESSBOUND) into an empty cold page.
- */
-#define COLD_MAX_ROW_RAW		7000
+StaticAssertDecl(AURA_COLD_MAX_ROW <= AURA_COLD_RAW_BLOCK &&
+				 LZ4_COMPRESSBOUND(AURA_COLD_MAX_ROW) + sizeof(AuraColdBlock) +
+				 offsetof(AuraColdPageHeader, blocks) <= AURA_PAGE_CONTENT_SIZE,
+				 "a cold row of the largest size must fit an empty cold page");
 
 /* ---------------------------------------------------------------------
  * The decompression cache
@@ -563,7 +562,7 @@ cold_builder_add(AuraColdBuilder *b, const AuraColdSource *source,
 	AuraColdItem *item;
 	HeapTupleHeader copy;
 
-	if (!cold_row_eligible(t_data, t_len) || size > COLD_MAX_ROW_RAW)
+	if (!cold_row_eligible(t_data, t_len))
 		return false;
 	/* items of a page are in rowid order: out of order starts a new page */
 	if (b->have_last && source->rowid <= b->last_rowid)

@@ -42,7 +42,14 @@
 #define AURA_COLD_MAGIC			0x434f4c44	/* "COLD" */
 
 /* Largest raw (uncompressed) block: what a point read decompresses */
-#define AURA_COLD_RAW_BLOCK		16384
+#define AURA_COLD_RAW_BLOCK		8192
+
+/*
+ * The largest row (item header + tuple) a cold page takes: its block
+ * always compresses (LZ4's worst case, LZ4_COMPRESSBOUND) into an empty
+ * cold page.  Larger rows stay hot.
+ */
+#define AURA_COLD_MAX_ROW		7000
 
 /* Most rows on one cold page (item numbers are OffsetNumbers) */
 #define AURA_COLD_MAX_ITEMS		2048
@@ -95,7 +102,7 @@ cold_row_eligible(HeapTupleHeader t, uint32 t_len)
 		(t->t_infomask & HEAP_XMAX_INVALID) &&
 		!(t->t_infomask & HEAP_HASEXTERNAL) &&
 		!HeapTupleHeaderIsSpeculative(t) &&
-		AURA_COLD_ITEM_HDRSZ + MAXALIGN(t_len) <= AURA_COLD_RAW_BLOCK;
+		AURA_COLD_ITEM_HDRSZ + MAXALIGN(t_len) <= AURA_COLD_MAX_ROW;
 }
 
 /* Reading */

@@ -3,10 +3,11 @@
  * pagefree.c
  *	  Freeing and reusing pages of aura tables.
  *
- * VACUUM frees a hot page none of whose versions is reachable any more by
- * turning it into a FREE page (only its special area changes, one Generic
- * WAL record); a later VACUUM records it in the standard free space map
- * once it is reusable.  The old
+ * VACUUM frees a hot (or cold, or blob) page none of whose contents is
+ * reachable any more by turning it into a FREE page (only its special area
+ * changes, one Generic WAL record) and records it in the standard free
+ * space map at once; writers taking pages from the FSM skip the ones that
+ * are not reusable yet (below) and leave them there.  The old
  * contents stay: a backend that read a pointer into the page before the
  * versions were unlinked -- a sequential scan's copy of a map page, a chain
  * walk in progress, a slot still pointing into the buffer -- belongs to a
@@ -64,23 +65,23 @@ aura_page_mark_free(Relation rel, Buffer buf)
 	aura_wal_finish(&wal);
 
 	/*
-	 * Not in the free space map yet: it cannot be reused before the
-	 * transactions running now end, and writers that found only such pages
-	 * there would extend the relation anyway.  VACUUM records it once it is
-	 * reusable (aura_page_record_free): at the end of the pass that freed
-	 * it if the transactions have ended by then, else in the next pass.
+	 * Into the free space map now, although it cannot be reused before the
+	 * transactions running now end: writers check (aura_take_free_page)
+	 * and pass over it until then, so the page is reused as soon as it can
+	 * be rather than a VACUUM pass later.
 	 */
+	aura_page_record_free(rel, BufferGetBlockNumber(buf));
 }
 
-/* Record a free page in the free space map if it can be reused now */
-bool
-aura_page_record_free(Relation rel, Buffer buf)
+/*
+ * (Re-)record a free page in the free space map: VACUUM does it for every
+ * free page it meets, so a map lost in a crash (the FSM is not WAL-logged)
+ * comes back.
+ */
+void
+aura_page_record_free(Relation rel, BlockNumber blkno)
 {
-	if (!aura_free_page_reusable(rel, BufferGetPage(buf)))
-		return false;
-	RecordPageWithFreeSpace(rel, BufferGetBlockNumber(buf),
-							AURA_FREE_PAGE_SPACE);
-	return true;
+	RecordPageWithFreeSpace(rel, blkno, AURA_FREE_PAGE_SPACE);
 }
 
 /* Has every transaction that could read a free page's old contents ended? */
@@ -131,21 +132,25 @@ aura_log_standby_conflict(Relation rel, BlockNumber blkno,
 /*
  * Find a reusable free page in the free space map.  Returns it exclusively
  * locked (the caller initialises it, logging a full page image), or
- * InvalidBuffer.  Pages found unusable are set to zero free space in the
- * FSM; the next VACUUM records them again.
+ * InvalidBuffer.  Pages that are no longer free are set to zero free space
+ * in the FSM; free pages that are not reusable yet, or still pinned, stay
+ * there for a later try (the FSM search moves on to the next page each
+ * time, so they do not block the ones behind them).
  */
 Buffer
 aura_take_free_page(Relation rel)
 {
 	BlockNumber blkno = GetPageWithFreeSpace(rel, AURA_FREE_PAGE_SPACE);
+	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
 	int			tries;
 
-	for (tries = 0; tries < 4 && blkno != InvalidBlockNumber; tries++)
+	for (tries = 0; tries < 8 && blkno != InvalidBlockNumber; tries++)
 	{
 		Buffer		buf;
 		Page		page;
+		bool		gone = false;
 
-		if (blkno >= RelationGetNumberOfBlocks(rel))
+		if (blkno >= nblocks)
 		{
 			blkno = RecordAndGetPageWithFreeSpace(rel, blkno, 0,
 												  AURA_FREE_PAGE_SPACE);
@@ -162,11 +167,21 @@ aura_take_free_page(Relation rel)
 				RecordPageWithFreeSpace(rel, blkno, 0);
 				return buf;
 			}
+			gone = AuraPageGetKind(page) != AURA_PAGE_FREE;
 			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 		}
 		ReleaseBuffer(buf);
-		blkno = RecordAndGetPageWithFreeSpace(rel, blkno, 0,
-											  AURA_FREE_PAGE_SPACE);
+		if (gone)
+			blkno = RecordAndGetPageWithFreeSpace(rel, blkno, 0,
+												  AURA_FREE_PAGE_SPACE);
+		else
+		{
+			BlockNumber next = GetPageWithFreeSpace(rel, AURA_FREE_PAGE_SPACE);
+
+			if (next == blkno)
+				break;			/* the only one: not yet */
+			blkno = next;
+		}
 	}
 	return InvalidBuffer;
 }

@@ -787,7 +787,7 @@ vac_cold_candidate(AuraVacuum *vac, AuraVersionHeader *vh, uint32 t_len)
 	return vac_movable(vac, vh) &&
 		!(t->t_infomask & HEAP_HASEXTERNAL) &&
 		!HeapTupleHeaderIsSpeculative(t) &&
-		AURA_COLD_ITEM_HDRSZ + MAXALIGN(t_len) <= AURA_COLD_RAW_BLOCK / 2;
+		AURA_COLD_ITEM_HDRSZ + MAXALIGN(t_len) <= AURA_COLD_MAX_ROW;
 }
 
 static void
@@ -889,10 +889,11 @@ vac_compact_page(AuraVacuum *vac, BlockNumber blkno)
  * meanwhile: then it stays, and its cold copy is never referenced).
  * Readers holding an old pointer read the old copy, which is the same row.
  *
- * Cold pages where fewer than half of the items are still referenced are
- * rebuilt the same way: their referenced rows are copied to new cold pages
- * and the map entries move (one record per map page); the old page then
- * has nothing referenced and is freed.
+ * Sparse cold pages (fewer than half of the items still referenced, or
+ * less than half a page of referenced rows) are rebuilt the same way:
+ * their referenced rows are copied to new cold pages and the map entries
+ * move (one record per map page); the old page then has nothing
+ * referenced and is freed.
  *
  * The cold copy is frozen whatever vacuum_freeze_min_age says (the hot
  * original keeps its xmin but is no longer linked): its inserter committed
@@ -1086,7 +1087,31 @@ vac_cold_source_cmp(const void *a, const void *b)
 	return ra < rb ? -1 : ra > rb ? 1 : 0;
 }
 
-/* Rebuild the cold pages where fewer than half of the items are referenced */
+/*
+ * Is this cold page worth rebuilding?  When fewer than half of its items
+ * are referenced, or when what is referenced takes less than half a page
+ * (the last, part-filled page of a pass, or of a COPY): the rows move to
+ * full pages and the page is freed.  Pages written by this pass are left
+ * for the next one.
+ */
+static bool
+vac_cold_page_sparse(AuraVacuum *vac, BlockNumber blkno, Page page)
+{
+	AuraColdPageHeader *hdr = AuraPageGetColdHeader(page);
+	PageHeader	ph = (PageHeader) page;
+	uint32		used;
+
+	if (hdr->nitems == 0)
+		return true;
+	if ((uint32) vac->kept[blkno] * 100 <
+		(uint32) hdr->nitems * AURA_COMPACT_KEPT_PERCENT)
+		return true;
+	used = (ph->pd_special - ph->pd_upper) + (ph->pd_lower - MAXALIGN(SizeOfPageHeaderData));
+	return (uint64) used * vac->kept[blkno] * 100 <
+		(uint64) AURA_PAGE_CONTENT_SIZE * hdr->nitems * AURA_COMPACT_KEPT_PERCENT;
+}
+
+/* Rebuild the cold pages that are sparse (vac_cold_page_sparse) */
 static void
 vac_rebuild_cold_pages(AuraVacuum *vac)
 {
@@ -1113,8 +1138,8 @@ vac_rebuild_cold_pages(AuraVacuum *vac)
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		if (AuraPageGetKind(page) != AURA_PAGE_COLD ||
-			(uint32) vac->kept[blkno] * 100 >=
-			(uint32) AuraPageGetColdHeader(page)->nitems * AURA_COMPACT_KEPT_PERCENT)
+			PageGetLSN(page) >= vac->start_lsn ||
+			!vac_cold_page_sparse(vac, blkno, page))
 		{
 			UnlockReleaseBuffer(buf);
 			continue;
@@ -1215,10 +1240,6 @@ vac_free_pages(AuraVacuum *vac)
 {
 	BlockNumber blkno;
 	BlockNumber freeing_blob = InvalidBlockNumber;
-	BlockNumber *freed = NULL;
-	int			nfreed = 0;
-	int			maxfreed = 0;
-	int			i;
 
 	for (blkno = AURA_META_BLOCK + 1; blkno < vac->nblocks; blkno++)
 	{
@@ -1263,37 +1284,13 @@ vac_free_pages(AuraVacuum *vac)
 		{
 			aura_page_mark_free(vac->rel, buf);
 			vac->pages_freed += 1;
-			if (nfreed == maxfreed)
-			{
-				maxfreed = Max(256, maxfreed * 2);
-				freed = freed ? repalloc_huge(freed, maxfreed * sizeof(BlockNumber)) :
-					palloc(maxfreed * sizeof(BlockNumber));
-			}
-			freed[nfreed++] = blkno;
 		}
 		else if (kind == AURA_PAGE_FREE)
-			(void) aura_page_record_free(vac->rel, buf);
+			aura_page_record_free(vac->rel, blkno);
 		UnlockReleaseBuffer(buf);
 	}
 
-	/*
-	 * The pages freed just now are reusable as soon as the transactions
-	 * that were running when they were freed have ended -- on a busy
-	 * system usually before the loop above is over.  Record those that
-	 * are (the others wait for the next pass) rather than leave them all
-	 * to the next pass while writers extend the relation.
-	 */
-	for (i = 0; i < nfreed; i++)
-	{
-		Buffer		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, freed[i],
-											 RBM_NORMAL, vac->bstrategy);
-
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		(void) aura_page_record_free(vac->rel, buf);
-		UnlockReleaseBuffer(buf);
-	}
-	if (freed)
-		pfree(freed);
+	/* (every page freed went into the FSM; its upper levels learn it now) */
 	FreeSpaceMapVacuum(vac->rel);
 }
 
