@@ -724,7 +724,64 @@ VACUUM (FREEZE) cf;
 SELECT cold_pages, cold_rows FROM aura_stats('cf');
 
 --
--- 7. errors
+-- 7. temporary and unlogged tables: cold pages in local buffers and
+-- without WAL (no page LSN tells VACUUM what it wrote itself: the pages it
+-- reuses for cold rows and relocated versions must still not be freed)
+--
+CREATE TEMP TABLE ct (id int PRIMARY KEY, v text) USING aura;
+CREATE TEMP TABLE cth (id int PRIMARY KEY, v text) USING heap;
+CREATE UNLOGGED TABLE cu (id int PRIMARY KEY, v text) USING aura
+  WITH (autovacuum_enabled = off);
+CREATE UNLOGGED TABLE cuh (id int PRIMARY KEY, v text) USING heap;
+INSERT INTO ct SELECT g, 'row ' || g FROM generate_series(1, 6000) g;
+INSERT INTO cth SELECT g, 'row ' || g FROM generate_series(1, 6000) g;
+INSERT INTO cu SELECT g, 'row ' || g FROM generate_series(1, 6000) g;
+INSERT INTO cuh SELECT g, 'row ' || g FROM generate_series(1, 6000) g;
+SELECT txid_current() IS NOT NULL AS new_xid;
+VACUUM (FREEZE) ct;
+VACUUM (FREEZE) cu;
+SELECT 'ct' AS t, cold_rows = live_rows AS all_cold FROM aura_stats('ct')
+UNION ALL
+SELECT 'cu', cold_rows = live_rows FROM aura_stats('cu');
+-- rounds of updates, deletes and inserts into the pages the first pass
+-- freed, then two passes, which reuse freed pages for cold pages and
+-- relocated rows
+DO $$
+BEGIN
+	FOR r IN 1..4 LOOP
+		UPDATE ct SET v = v || '+' WHERE id % 3 = r % 3;
+		UPDATE cth SET v = v || '+' WHERE id % 3 = r % 3;
+		UPDATE cu SET v = v || '+' WHERE id % 3 = r % 3;
+		UPDATE cuh SET v = v || '+' WHERE id % 3 = r % 3;
+		DELETE FROM ct WHERE id % 50 = r;
+		DELETE FROM cth WHERE id % 50 = r;
+		DELETE FROM cu WHERE id % 50 = r;
+		DELETE FROM cuh WHERE id % 50 = r;
+		INSERT INTO ct SELECT g, 'new ' || g FROM generate_series(r * 10000, r * 10000 + 99) g;
+		INSERT INTO cth SELECT g, 'new ' || g FROM generate_series(r * 10000, r * 10000 + 99) g;
+		INSERT INTO cu SELECT g, 'new ' || g FROM generate_series(r * 10000, r * 10000 + 99) g;
+		INSERT INTO cuh SELECT g, 'new ' || g FROM generate_series(r * 10000, r * 10000 + 99) g;
+	END LOOP;
+END $$;
+SELECT txid_current() IS NOT NULL AS new_xid;
+SELECT aura_compact('ct');
+SELECT aura_compact('ct');
+SELECT aura_compact('cu');
+SELECT aura_compact('cu');
+SELECT same_rows('ct', 'cth') AS temp_same, same_rows('cu', 'cuh') AS unlogged_same;
+SELECT check_ok('ct') AS temp_ok, check_ok('cu') AS unlogged_ok;
+SELECT 'ct' AS t, cold_rows = live_rows AS all_cold, live_rows FROM aura_stats('ct')
+UNION ALL
+SELECT 'cu', cold_rows = live_rows, live_rows FROM aura_stats('cu');
+SET enable_seqscan = off;
+SELECT count(*), sum(length(v)) FROM ct WHERE id > 0;
+SELECT count(*), sum(length(v)) FROM cth WHERE id > 0;
+SELECT count(*), sum(length(v)) FROM cu WHERE id > 0;
+RESET enable_seqscan;
+DROP TABLE ct, cth, cu, cuh;
+
+--
+-- 8. errors
 --
 CREATE TABLE cheap (id int);
 \set VERBOSITY terse
