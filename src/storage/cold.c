@@ -583,9 +583,10 @@ cold_builder_add(AuraColdBuilder *b, const AuraColdSource *source,
 	 * No xmax at all: an aborted updater or an ended locker may have left
 	 * its xid behind the HEAP_XMAX_INVALID hint, which would hold back
 	 * relfrozenxid (and make VACUUM want to freeze an immutable row).  The
-	 * row is its own newest version.
+	 * row is its own newest version, and frozen: its command id is never
+	 * looked at again, so no combo cid either.
 	 */
-	copy->t_infomask &= ~HEAP_XMAX_BITS;
+	copy->t_infomask &= ~(HEAP_XMAX_BITS | HEAP_COMBOCID);
 	copy->t_infomask |= HEAP_XMAX_INVALID;
 	copy->t_infomask2 &= ~(HEAP_KEYS_UPDATED | HEAP_HOT_UPDATED);
 	HeapTupleHeaderSetXmax(copy, InvalidTransactionId);

@@ -114,6 +114,7 @@ typedef struct AuraVacuum
 	uint16	   *kept;			/* kept versions per page */
 	uint8	   *kept_bits;		/* bit per (block, line pointer) kept */
 	uint8	   *blob_refs;		/* bit per block: a kept version's blob */
+	uint8	   *cold_bits;		/* bit per block: a cold page rows point to */
 	Buffer		dest;			/* private page relocated versions go to */
 	double		moved;
 	double		blob_pages_freed;
@@ -1131,7 +1132,8 @@ vac_rebuild_cold_pages(AuraVacuum *vac)
 		char	   *problem;
 
 		CHECK_FOR_INTERRUPTS();
-		if (vac->kept[blkno] == 0)
+		if (vac->kept[blkno] == 0 ||
+			!(vac->cold_bits[blkno / 8] & (1 << (blkno % 8))))
 			continue;
 		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
 								 vac->bstrategy);
@@ -1210,7 +1212,9 @@ vac_compact_pages(AuraVacuum *vac)
 
 		CHECK_FOR_INTERRUPTS();
 		vacuum_delay_point();
-		if (vac->kept[blkno] == 0)
+		/* (a cold page is never a hot page: rows pointed into it) */
+		if (vac->kept[blkno] == 0 ||
+			(vac->cold_bits[blkno / 8] & (1 << (blkno % 8))))
 			continue;
 		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
 								 vac->bstrategy);
@@ -1373,6 +1377,8 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	vac.blob_refs = palloc_extended((Size) vac.nblocks / 8 + 1,
 									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	vac.cold_bits = palloc_extended((Size) vac.nblocks / 8 + 1,
+									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	vac.dest = InvalidBuffer;
 	vac.chain_max = 16;
 	vac.chain = palloc(vac.chain_max * sizeof(VacVersion));
@@ -1415,6 +1421,8 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 
 			vac.live_rows += 1;
 			vac_count_kept(&vac, e->block, e->offset);
+			if (e->block < vac.nblocks)
+				vac.cold_bits[e->block / 8] |= 1 << (e->block % 8);
 		}
 		else
 			vac_rowid(&vac, rowid);
@@ -1509,6 +1517,7 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	pfree(vac.kept);
 	pfree(vac.kept_bits);
 	pfree(vac.blob_refs);
+	pfree(vac.cold_bits);
 	pfree(vac.chain);
 	pfree(vac.dead);
 	pfree(vac.indstats);
