@@ -19,7 +19,7 @@
  * same row, and then works on that.  Readers decompress a block into a
  * small backend-local cache and copy the row out.
  *
- * Layout, after the standard page header (docs/architecture.md, 3.7):
+ * Layout, after the standard page header (docs/architecture.md, 3.5):
  *	 AuraColdPageHeader, then the block directory growing upwards
  *	 (pd_lower is its end), the compressed blocks growing downwards from the
  *	 special area (pd_upper is the start of the lowest one), the hole

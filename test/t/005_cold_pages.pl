@@ -78,6 +78,7 @@ use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
 use AuraCrash;
+use AuraTap;
 use IPC::Run;
 use JSON::PP;
 use Time::HiRes qw(time sleep);
@@ -104,80 +105,12 @@ my %plan_pattern = (
 ###########################################################################
 # Helpers
 
-# aura_stats() of a table as a hash reference.
-sub stats
-{
-	my ($node, $rel) = @_;
-	return decode_json(
-		$node->safe_psql(
-			'postgres', "SELECT row_to_json(s) FROM aura_stats('$rel') s"));
-}
-
 sub stats_note
 {
 	my ($s) = @_;
 	return join(', ',
 		map { "$_ $s->{$_}" }
 		  qw(total_pages hot_pages cold_pages free_pages versions live_rows dead_versions cold_rows rows_made_cold));
-}
-
-# aura_check() must succeed without a WARNING.
-sub check_clean
-{
-	my ($node, $rel, $label) = @_;
-	my ($ret, $out, $err) =
-	  $node->psql('postgres', "SELECT * FROM aura_check('$rel')");
-	ok($ret == 0 && $err !~ /WARNING|ERROR/,
-		"$label: aura_check($rel) is clean")
-	  or diag "aura_check($rel): exit code $ret, output: $out\n$err";
-	return $out;
-}
-
-# No server log shows a crash of its own.
-sub check_log_health
-{
-	my ($node) = @_;
-	my $log = slurp_file($node->logfile);
-	my @bad = grep {
-		/PANIC:|TRAP:|invariant violated|terminated by signal|was terminated by exception/
-	} split /\n/, $log;
-	is(scalar(@bad), 0,
-		$node->name
-		  . ': no PANIC, failed assertion, invariant violation or crashed backend in the server log'
-	) or diag join("\n", @bad[ 0 .. ($#bad < 20 ? $#bad : 19) ]);
-	return;
-}
-
-# Start psql with a script in the background; output to $out.
-sub background_psql_script
-{
-	my ($node, $appname, $script, $out, $timeout) = @_;
-	my $file = "$out.sql";
-	open my $fh, '>', $file or die "could not write $file: $!";
-	print $fh $script;
-	close $fh;
-	return IPC::Run::start(
-		[
-			'psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
-			'-d', $node->connstr('postgres') . " application_name=$appname",
-			'-f', $file
-		],
-		'<', \undef, '>', $out, '2>&1',
-		IPC::Run::timeout($timeout));
-}
-
-# Wait for a background process; returns its success (no exception).
-sub finish_quietly
-{
-	my ($h, $what) = @_;
-	my $ok = eval { $h->finish; };
-	if ($@)
-	{
-		diag "$what did not finish: $@";
-		$h->kill_kill;
-		return 0;
-	}
-	return $ok;
 }
 
 # Kill the node, restart it, check it went through crash recovery.

@@ -1,6 +1,6 @@
 # test/t/AuraCrash.pm - simulate a crash of a PostgreSQL::Test::Cluster node,
 # for auradb's TAP tests (001_crash_recovery, 003_prepared_xacts,
-# 004_compaction).
+# 004_compaction, 005_cold_pages).
 #
 # Killing only the postmaster ($node->kill9) leaves the backends running until
 # they notice, so they could still write WAL, and their attachment to the old
