@@ -647,15 +647,6 @@ cold_materialise(Relation rel, uint64 rowid, const AuraMapEntry *entry)
 	Buffer		buf;
 	AuraColdRow row;
 	HeapTupleData tuple;
-	Buffer		hotbuf;
-	Buffer		mapbuf;
-	bool		isnew;
-	AuraWal		wal;
-	Page		hotpage;
-	Page		mappage;
-	AuraMapEntry *cur;
-	AuraVersionHeader *vh;
-	OffsetNumber offnum;
 
 	AURA_CHECK(entry->flags & AURA_MAP_COLD);
 
@@ -669,32 +660,8 @@ cold_materialise(Relation rel, uint64 rowid, const AuraMapEntry *entry)
 	memcpy(tuple.t_data, row.t_data, row.t_len);
 	UnlockReleaseBuffer(buf);
 
-	(void) rowmap_page_block(rel, RowidGetMapPageNo(rowid), false);
-	hotbuf = vlog_target_page(rel, MAXALIGN(AURA_VERSION_HDRSZ + tuple.t_len),
-							  NULL);
-	isnew = AuraPageIsFresh(BufferGetPage(hotbuf));
-	mapbuf = rowmap_lock_page(rel, rowid, BUFFER_LOCK_EXCLUSIVE, false);
-	cur = rowmap_page_entry(BufferGetPage(mapbuf), rowid);
-	if (cur->block == entry->block && cur->offset == entry->offset &&
-		cur->flags == entry->flags)
-	{
-		aura_wal_start(&wal, rel);
-		hotpage = aura_wal_register(&wal, hotbuf, isnew);
-		mappage = aura_wal_register(&wal, mapbuf, false);
-		aura_wal_begin_changes(&wal);
-		if (isnew)
-			aura_page_init(hotpage, AURA_PAGE_HOT, 0, 0);
-		offnum = vlog_add_version(&wal, hotpage, rowid, InvalidBlockNumber,
-								  InvalidOffsetNumber, &tuple);
-		vh = vlog_get_version(hotpage, offnum);
-		vh->flags |= AURA_VF_MATERIALISED;
-		aura_wal_changed(&wal, hotpage, &vh->flags, sizeof(vh->flags));
-		rowmap_set_entry(&wal, mappage, rowid, BufferGetBlockNumber(hotbuf),
-						 offnum);
-		aura_wal_finish(&wal);
-	}
-	UnlockReleaseBuffer(mapbuf);
-	UnlockReleaseBuffer(hotbuf);
+	(void) vlog_store_version(rel, rowid, &tuple, VLOG_REPLACE, entry,
+							  AURA_VF_MATERIALISED, NULL);
 	pfree(tuple.t_data);
 }
 

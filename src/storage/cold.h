@@ -94,15 +94,22 @@ typedef struct AuraColdRow
 	uint32		t_len;
 } AuraColdRow;
 
-/* May this version go to a cold page? (frozen, settled, no blobs) */
+/* Can this row's bytes go to a cold page?  (no blob, no token, not too big) */
+static inline bool
+cold_row_fits(HeapTupleHeader t, uint32 t_len)
+{
+	return !(t->t_infomask & HEAP_HASEXTERNAL) &&
+		!HeapTupleHeaderIsSpeculative(t) &&
+		AURA_COLD_ITEM_HDRSZ + MAXALIGN(t_len) <= AURA_COLD_MAX_ROW;
+}
+
+/* May this version go to a cold page as it is?  (frozen, no xmax, fits) */
 static inline bool
 cold_row_eligible(HeapTupleHeader t, uint32 t_len)
 {
 	return HeapTupleHeaderXminFrozen(t) &&
 		(t->t_infomask & HEAP_XMAX_INVALID) &&
-		!(t->t_infomask & HEAP_HASEXTERNAL) &&
-		!HeapTupleHeaderIsSpeculative(t) &&
-		AURA_COLD_ITEM_HDRSZ + MAXALIGN(t_len) <= AURA_COLD_MAX_ROW;
+		cold_row_fits(t, t_len);
 }
 
 /* Reading */

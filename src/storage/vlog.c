@@ -19,6 +19,7 @@
 #include "storage/lmgr.h"
 #include "storage/meta.h"
 #include "storage/pagefree.h"
+#include "storage/rowmap.h"
 #include "storage/vlog.h"
 
 /*
@@ -136,4 +137,88 @@ vlog_get_version(Page page, OffsetNumber offnum)
 				 errmsg("aura version pointer to offset %u points to an unused item",
 						offnum)));
 	return (AuraVersionHeader *) PageGetItem(page, lp);
+}
+
+/*
+ * Store a prepared version of rowid and point the map at it: one record of
+ * a hot page and the map page.  t_ctid and t_self must already be set.
+ * How the version relates to what the map held:
+ *	 VLOG_NEW_ROWID: the rowid has no version yet;
+ *	 VLOG_CHAIN:	 it is chained in front of the newest version;
+ *	 VLOG_REPLACE:	 it is the rowid's only version and replaces the entry
+ *					 *expect (a cold row being materialised), only if the
+ *					 entry still is *expect under the map page's lock.
+ * vflags (AURA_VF_*) are set on the new version.  Returns false, having
+ * written nothing, if a VLOG_REPLACE found the entry changed.  If stored is
+ * given, it receives the version's place.
+ */
+bool
+vlog_store_version(Relation rel, uint64 rowid, HeapTuple tuple,
+				   VlogStoreMode mode, const AuraMapEntry *expect,
+				   uint16 vflags, AuraMapEntry *stored)
+{
+	Size		needed = MAXALIGN(AURA_VERSION_HDRSZ + tuple->t_len);
+	Buffer		hotbuf;
+	Buffer		mapbuf;
+	bool		isnew;
+	AuraWal		wal;
+	Page		hotpage;
+	Page		mappage;
+	AuraMapEntry *entry;
+	BlockNumber prev_block = InvalidBlockNumber;
+	OffsetNumber prev_offset = InvalidOffsetNumber;
+	OffsetNumber offnum;
+
+	AURA_CHECK((mode == VLOG_REPLACE) == (expect != NULL));
+
+	/* make sure the map page exists before any page is locked */
+	(void) rowmap_page_block(rel, RowidGetMapPageNo(rowid), true);
+
+	hotbuf = vlog_target_page(rel, needed, NULL);
+	isnew = AuraPageIsFresh(BufferGetPage(hotbuf));
+	mapbuf = rowmap_lock_page(rel, rowid, BUFFER_LOCK_EXCLUSIVE, true);
+	entry = rowmap_page_entry(BufferGetPage(mapbuf), rowid);
+	if (mode == VLOG_REPLACE &&
+		(entry->block != expect->block || entry->offset != expect->offset ||
+		 entry->flags != expect->flags))
+	{
+		UnlockReleaseBuffer(mapbuf);
+		UnlockReleaseBuffer(hotbuf);
+		return false;
+	}
+	AURA_CHECK((mode == VLOG_NEW_ROWID) == !AuraMapEntryIsUsed(entry));
+	if (mode == VLOG_CHAIN)
+	{
+		prev_block = entry->block;
+		prev_offset = entry->offset;
+	}
+
+	aura_wal_start(&wal, rel);
+	hotpage = aura_wal_register(&wal, hotbuf, isnew);
+	mappage = aura_wal_register(&wal, mapbuf, false);
+	aura_wal_begin_changes(&wal);
+	if (isnew)
+		aura_page_init(hotpage, AURA_PAGE_HOT, 0, 0);
+	offnum = vlog_add_version(&wal, hotpage, rowid, prev_block, prev_offset,
+							  tuple);
+	if (vflags != 0)
+	{
+		AuraVersionHeader *vh = vlog_get_version(hotpage, offnum);
+
+		vh->flags |= vflags;
+		aura_wal_changed(&wal, hotpage, &vh->flags, sizeof(vh->flags));
+	}
+	rowmap_set_entry(&wal, mappage, rowid, BufferGetBlockNumber(hotbuf),
+					 offnum);
+	aura_wal_finish(&wal);
+	if (stored)
+	{
+		stored->block = BufferGetBlockNumber(hotbuf);
+		stored->offset = offnum;
+		stored->flags = 0;
+	}
+
+	UnlockReleaseBuffer(mapbuf);
+	UnlockReleaseBuffer(hotbuf);
+	return true;
 }

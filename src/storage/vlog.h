@@ -34,6 +34,17 @@ extern OffsetNumber vlog_add_version(AuraWal *wal, Page page, uint64 rowid,
 									 HeapTuple tuple);
 extern AuraVersionHeader *vlog_get_version(Page page, OffsetNumber offnum);
 extern Buffer vlog_extend(Relation rel);
+
+typedef enum VlogStoreMode
+{
+	VLOG_NEW_ROWID,				/* the rowid's first version */
+	VLOG_CHAIN,					/* in front of the newest version */
+	VLOG_REPLACE				/* the only version, replacing an entry */
+} VlogStoreMode;
+
+extern bool vlog_store_version(Relation rel, uint64 rowid, HeapTuple tuple,
+							   VlogStoreMode mode, const AuraMapEntry *expect,
+							   uint16 vflags, AuraMapEntry *stored);
 extern Buffer vlog_new_page(Relation rel);
 
 #endif							/* AURA_VLOG_H */

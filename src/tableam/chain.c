@@ -339,7 +339,7 @@ chain_find_visible(Relation rel, uint64 rowid, const AuraMapEntry *entry,
 			if (all_dead && dead &&
 				!HeapTupleIsSurelyDead(&cur.tuple, vistest))
 				dead = false;
-		} while (!cur.cold && chain_next(&cur));
+		} while (chain_next(&cur));
 		chain_end(&cur, keep);
 
 		if (mvcc || !chain_head_moved(rel, rowid, head_block, head_offset))

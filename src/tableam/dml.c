@@ -209,53 +209,9 @@ void
 aura_store_version(Relation rel, uint64 rowid, HeapTuple tuple,
 				   bool same_rowid, AuraMapEntry *stored)
 {
-	Size		needed = MAXALIGN(AURA_VERSION_HDRSZ + tuple->t_len);
-	Buffer		hotbuf;
-	Buffer		mapbuf;
-	bool		isnew;
-	AuraWal		wal;
-	Page		hotpage;
-	Page		mappage;
-	AuraMapEntry *entry;
-	BlockNumber prev_block = InvalidBlockNumber;
-	OffsetNumber prev_offset = InvalidOffsetNumber;
-	OffsetNumber offnum;
-
-	/* make sure the map page exists before any page is locked */
-	(void) rowmap_page_block(rel, RowidGetMapPageNo(rowid), true);
-
-	hotbuf = vlog_target_page(rel, needed, NULL);
-	isnew = AuraPageIsFresh(BufferGetPage(hotbuf));
-	mapbuf = rowmap_lock_page(rel, rowid, BUFFER_LOCK_EXCLUSIVE, true);
-
-	aura_wal_start(&wal, rel);
-	hotpage = aura_wal_register(&wal, hotbuf, isnew);
-	mappage = aura_wal_register(&wal, mapbuf, false);
-	entry = rowmap_page_entry(mappage, rowid);
-	AURA_CHECK(same_rowid == AuraMapEntryIsUsed(entry));
-	if (same_rowid)
-	{
-		prev_block = entry->block;
-		prev_offset = entry->offset;
-	}
-
-	aura_wal_begin_changes(&wal);
-	if (isnew)
-		aura_page_init(hotpage, AURA_PAGE_HOT, 0, 0);
-	offnum = vlog_add_version(&wal, hotpage, rowid, prev_block, prev_offset,
-							  tuple);
-	rowmap_set_entry(&wal, mappage, rowid, BufferGetBlockNumber(hotbuf),
-					 offnum);
-	aura_wal_finish(&wal);
-	if (stored)
-	{
-		stored->block = BufferGetBlockNumber(hotbuf);
-		stored->offset = offnum;
-		stored->flags = 0;
-	}
-
-	UnlockReleaseBuffer(mapbuf);
-	UnlockReleaseBuffer(hotbuf);
+	(void) vlog_store_version(rel, rowid, tuple,
+							  same_rowid ? VLOG_CHAIN : VLOG_NEW_ROWID,
+							  NULL, 0, stored);
 }
 
 /*

@@ -783,12 +783,8 @@ vac_movable(AuraVacuum *vac, AuraVersionHeader *vh)
 static bool
 vac_cold_candidate(AuraVacuum *vac, AuraVersionHeader *vh, uint32 t_len)
 {
-	HeapTupleHeader t = AuraVersionGetTuple(vh);
-
 	return vac_movable(vac, vh) &&
-		!(t->t_infomask & HEAP_HASEXTERNAL) &&
-		!HeapTupleHeaderIsSpeculative(t) &&
-		AURA_COLD_ITEM_HDRSZ + MAXALIGN(t_len) <= AURA_COLD_MAX_ROW;
+		cold_row_fits(AuraVersionGetTuple(vh), t_len);
 }
 
 static void
