@@ -78,31 +78,8 @@ note "random seed: $seed (set AURA_TEST_SEED to repeat)";
 my $test_start = time();
 my $tmp = PostgreSQL::Test::Utils::tempdir;
 
-my %scan = (
-	seq => 'SET enable_seqscan = on; SET enable_indexscan = off; '
-	  . 'SET enable_indexonlyscan = off; SET enable_bitmapscan = off;',
-	index => 'SET enable_seqscan = off; SET enable_indexscan = on; '
-	  . 'SET enable_indexonlyscan = off; SET enable_bitmapscan = off;',
-	bitmap => 'SET enable_seqscan = off; SET enable_indexscan = off; '
-	  . 'SET enable_indexonlyscan = off; SET enable_bitmapscan = on;',);
-my %plan_pattern = (
-	seq => 'Seq Scan on %s',
-	index => 'Index Scan using %s',
-	bitmap => 'Bitmap Index Scan on %s',);
-
 ###########################################################################
 # Helpers
-
-# Run $sql under the given scan type; check first (EXPLAIN) that the plan
-# uses it, on $what (an index, or the table for seq scans).
-sub scan_result
-{
-	my ($node, $mode, $what, $sql, $label) = @_;
-	my $pattern = sprintf($plan_pattern{$mode}, $what);
-	like($node->safe_psql('postgres', "$scan{$mode} EXPLAIN (COSTS OFF) $sql"),
-		qr/\Q$pattern\E/, "$label: plan uses $pattern");
-	return $node->safe_psql('postgres', "$scan{$mode} $sql");
-}
 
 ###########################################################################
 # Part 1: compaction under concurrent pgbench load
@@ -443,13 +420,8 @@ sub crashme_content
 		for my $f (@fingerprint_scans)
 		{
 			my ($mode, $what, $where) = @$f;
-			my $pattern = sprintf($plan_pattern{$mode}, $what);
-			like(
-				$node->safe_psql(
-					'postgres',
-					"$scan{$mode} EXPLAIN (COSTS OFF) SELECT $fingerprint $where"),
-				qr/\Q$pattern\E/,
-				"$label: fingerprint query, $mode: plan uses $pattern");
+			check_plan($node, $mode, $what, "SELECT $fingerprint $where",
+				"$label: fingerprint query, $mode");
 		}
 	}
 	my @r = split /\n/,

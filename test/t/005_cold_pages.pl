@@ -90,18 +90,6 @@ note "random seed: $seed (set AURA_TEST_SEED to repeat)";
 my $test_start = time();
 my $tmp = PostgreSQL::Test::Utils::tempdir;
 
-my %scan = (
-	seq => 'SET enable_seqscan = on; SET enable_indexscan = off; '
-	  . 'SET enable_indexonlyscan = off; SET enable_bitmapscan = off;',
-	index => 'SET enable_seqscan = off; SET enable_indexscan = on; '
-	  . 'SET enable_indexonlyscan = off; SET enable_bitmapscan = off;',
-	bitmap => 'SET enable_seqscan = off; SET enable_indexscan = off; '
-	  . 'SET enable_indexonlyscan = off; SET enable_bitmapscan = on;',);
-my %plan_pattern = (
-	seq => 'Seq Scan on %s',
-	index => 'Index Scan using %s',
-	bitmap => 'Bitmap Index Scan on %s',);
-
 ###########################################################################
 # Helpers
 
@@ -158,12 +146,8 @@ sub content
 	{
 		my ($mode, $what) = @$s;
 		my $sql = "SELECT $fp_cols FROM $rel $where{$mode}";
-		if ($check_plans)
-		{
-			my $pattern = sprintf($plan_pattern{$mode}, $what);
-			like($node->safe_psql('postgres', "$scan{$mode} EXPLAIN (COSTS OFF) $sql"),
-				qr/\Q$pattern\E/, "$label: $rel fingerprint, $mode: plan uses $pattern");
-		}
+		check_plan($node, $mode, $what, $sql, "$label: $rel fingerprint, $mode")
+		  if $check_plans;
 		push @res, $node->safe_psql('postgres', "$scan{$mode} $sql");
 	}
 	for my $i (1 .. $#res)
@@ -731,9 +715,8 @@ for my $n ($primary, $standby)
 	{
 		for my $mode (qw(seq index))
 		{
-			my $pattern = sprintf($plan_pattern{$mode}, $mode eq 'seq' ? $rel : "${rel}_pkey");
-			like($n->safe_psql('postgres', "$scan{$mode} EXPLAIN (COSTS OFF) $acc_query{$mode}{$rel}"),
-				qr/\Q$pattern\E/, $n->name . ": invariant query on $rel, $mode: plan uses $pattern");
+			check_plan($n, $mode, $mode eq 'seq' ? $rel : "${rel}_pkey",
+				$acc_query{$mode}{$rel}, $n->name . ": invariant query on $rel, $mode");
 		}
 	}
 }

@@ -1,6 +1,6 @@
 # test/t/AuraTap.pm - helpers shared by auradb's TAP tests (004_compaction,
-# 005_cold_pages): aura_stats() and aura_check() of a table, the server log
-# check, and background psql scripts.
+# 005_cold_pages): aura_stats() and aura_check() of a table, queries under a
+# forced scan type, the server log check, and background psql scripts.
 package AuraTap;
 
 use strict;
@@ -11,8 +11,22 @@ use JSON::PP;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-our @EXPORT = qw(stats check_clean check_log_health background_psql_script
-  finish_quietly);
+our @EXPORT = qw(%scan stats check_clean check_plan scan_result
+  check_log_health background_psql_script finish_quietly);
+
+# Planner settings that force one scan type, and what its plan shows (%s:
+# the index, or the table for seq scans).
+our %scan = (
+	seq => 'SET enable_seqscan = on; SET enable_indexscan = off; '
+	  . 'SET enable_indexonlyscan = off; SET enable_bitmapscan = off;',
+	index => 'SET enable_seqscan = off; SET enable_indexscan = on; '
+	  . 'SET enable_indexonlyscan = off; SET enable_bitmapscan = off;',
+	bitmap => 'SET enable_seqscan = off; SET enable_indexscan = off; '
+	  . 'SET enable_indexonlyscan = off; SET enable_bitmapscan = on;',);
+my %plan_pattern = (
+	seq => 'Seq Scan on %s',
+	index => 'Index Scan using %s',
+	bitmap => 'Bitmap Index Scan on %s',);
 
 # aura_stats() of a table as a hash reference.
 sub stats
@@ -33,6 +47,25 @@ sub check_clean
 		"$label: aura_check($rel) is clean")
 	  or diag "aura_check($rel): exit code $ret, output: $out\n$err";
 	return $out;
+}
+
+# Check (EXPLAIN) that $sql under the given scan type uses it, on $what (an
+# index, or the table for seq scans).
+sub check_plan
+{
+	my ($node, $mode, $what, $sql, $label) = @_;
+	my $pattern = sprintf($plan_pattern{$mode}, $what);
+	return like(
+		$node->safe_psql('postgres', "$scan{$mode} EXPLAIN (COSTS OFF) $sql"),
+		qr/\Q$pattern\E/, "$label: plan uses $pattern");
+}
+
+# Run $sql under the given scan type, after check_plan.
+sub scan_result
+{
+	my ($node, $mode, $what, $sql, $label) = @_;
+	check_plan($node, $mode, $what, $sql, $label);
+	return $node->safe_psql('postgres', "$scan{$mode} $sql");
 }
 
 # No server log shows a crash of its own (crash_node kills the postmaster
