@@ -1086,29 +1086,41 @@ vac_cold_source_cmp(const void *a, const void *b)
 
 /*
  * Is this cold page worth rebuilding?  When fewer than half of its items
- * are referenced, or when what is referenced takes less than half a page
- * (the last, part-filled page of a pass, or of a COPY): the rows move to
- * full pages and the page is freed.  Pages written by this pass are left
- * for the next one.
+ * are referenced (COLD_SPARSE_ITEMS), or when what is referenced takes less
+ * than half a page (COLD_SPARSE_SIZE: the last, part-filled page of a pass
+ * or of a COPY): the rows move to full pages and the page is freed.  Pages
+ * written by this pass are left for the next one.
  */
-static bool
+typedef enum VacColdSparse
+{
+	COLD_NOT_SPARSE,
+	COLD_SPARSE_ITEMS,
+	COLD_SPARSE_SIZE
+} VacColdSparse;
+
+static VacColdSparse
 vac_cold_page_sparse(AuraVacuum *vac, BlockNumber blkno, Page page)
 {
 	AuraColdPageHeader *hdr = AuraPageGetColdHeader(page);
 	PageHeader	ph = (PageHeader) page;
 	uint32		used;
 
-	if (hdr->nitems == 0)
-		return true;
-	if ((uint32) vac->kept[blkno] * 100 <
+	if (hdr->nitems == 0 ||
+		(uint32) vac->kept[blkno] * 100 <
 		(uint32) hdr->nitems * AURA_COMPACT_KEPT_PERCENT)
-		return true;
+		return COLD_SPARSE_ITEMS;
 	used = (ph->pd_special - ph->pd_upper) + (ph->pd_lower - MAXALIGN(SizeOfPageHeaderData));
-	return (uint64) used * vac->kept[blkno] * 100 <
-		(uint64) AURA_PAGE_CONTENT_SIZE * hdr->nitems * AURA_COMPACT_KEPT_PERCENT;
+	if ((uint64) used * vac->kept[blkno] * 100 <
+		(uint64) AURA_PAGE_CONTENT_SIZE * hdr->nitems * AURA_COMPACT_KEPT_PERCENT)
+		return COLD_SPARSE_SIZE;
+	return COLD_NOT_SPARSE;
 }
 
-/* Rebuild the cold pages that are sparse (vac_cold_page_sparse) */
+/*
+ * Rebuild the cold pages that are sparse (vac_cold_page_sparse).  A single
+ * page that is sparse only by size has nothing to be merged with: rebuilt
+ * alone it would come out the same, so it waits for company.
+ */
 static void
 vac_rebuild_cold_pages(AuraVacuum *vac)
 {
@@ -1116,6 +1128,8 @@ vac_rebuild_cold_pages(AuraVacuum *vac)
 	AuraColdSource *live = NULL;
 	int			nlive = 0;
 	int			maxlive = 0;
+	int			nsparse = 0;
+	bool		only_by_size = true;
 	char	   *copy = palloc(BLCKSZ);
 	BlockNumber blkno;
 	int			i;
@@ -1126,6 +1140,7 @@ vac_rebuild_cold_pages(AuraVacuum *vac)
 		Page		page;
 		int			n;
 		char	   *problem;
+		VacColdSparse sparse = COLD_NOT_SPARSE;
 
 		CHECK_FOR_INTERRUPTS();
 		if (vac->kept[blkno] == 0 ||
@@ -1135,13 +1150,16 @@ vac_rebuild_cold_pages(AuraVacuum *vac)
 								 vac->bstrategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		if (AuraPageGetKind(page) != AURA_PAGE_COLD ||
-			PageGetLSN(page) >= vac->start_lsn ||
-			!vac_cold_page_sparse(vac, blkno, page))
+		if (AuraPageGetKind(page) == AURA_PAGE_COLD &&
+			PageGetLSN(page) < vac->start_lsn)
+			sparse = vac_cold_page_sparse(vac, blkno, page);
+		if (sparse == COLD_NOT_SPARSE)
 		{
 			UnlockReleaseBuffer(buf);
 			continue;
 		}
+		nsparse++;
+		only_by_size &= sparse == COLD_SPARSE_SIZE;
 		n = cold_page_rows(vac->rel, buf, rowids, &problem);
 		UnlockReleaseBuffer(buf);
 		if (n < 0)
@@ -1170,6 +1188,8 @@ vac_rebuild_cold_pages(AuraVacuum *vac)
 			nlive++;
 		}
 	}
+	if (nsparse == 1 && only_by_size)
+		nlive = 0;
 	if (nlive > 0)
 	{
 		qsort(live, nlive, sizeof(AuraColdSource), vac_cold_source_cmp);
@@ -1188,8 +1208,9 @@ vac_rebuild_cold_pages(AuraVacuum *vac)
 			(void) cold_builder_add(vac->builder, &live[i],
 									(HeapTupleHeader) copy, row.t_len);
 		}
-		pfree(live);
 	}
+	if (live)
+		pfree(live);
 	pfree(rowids);
 	pfree(copy);
 }
