@@ -787,7 +787,17 @@ CREATE TABLE cheap (id int);
 \set VERBOSITY terse
 SELECT aura_set_compression('cheap', false);
 SELECT aura_set_compression('ca_pkey', false);
+-- only a table's owner may switch it, through the function or directly
+-- (row-level security on aura_table_settings)
+CREATE ROLE regress_aura_cold_other;
+SET ROLE regress_aura_cold_other;
+SELECT aura_set_compression('ca', false);
+INSERT INTO aura_table_settings VALUES ('ca', false);
+UPDATE aura_table_settings SET compression = false;
+RESET ROLE;
 \set VERBOSITY default
+SELECT count(*) AS settings_of_ca FROM aura_table_settings WHERE relid = 'ca'::regclass;
+DROP ROLE regress_aura_cold_other;
 SELECT aura_set_compression(NULL, false) IS NULL AS strict;
 
 DROP TABLE ca, ch, cv, cvh, cr, crh, cn, cnh, cs, csh, cf, cfh, cheap;
