@@ -35,6 +35,8 @@
 #   BENCH_CLIENTS, BENCH_JOBS  override the mode's defaults
 #   BENCH_SIZE_SCALE, BENCH_BLOAT_SCALE, BENCH_BLOAT_TX, BENCH_CTPS_ROUNDS,
 #   BENCH_CTPS_TIME  the same for the compaction benchmarks
+#   BENCH_CTPS_COST_DELAY  vacuum_cost_delay of the throttled compaction loop
+#                    (default 2ms, autovacuum's own autovacuum_vacuum_cost_delay)
 #   PGBENCH_OPTS       extra options for every measured pgbench run
 #
 # Exit status: 0 when every workload completed and the consistency checks
@@ -100,6 +102,7 @@ BLOAT_SCALE=${BENCH_BLOAT_SCALE:-$BLOAT_SCALE}
 BLOAT_TX=${BENCH_BLOAT_TX:-$BLOAT_TX}
 CTPS_ROUNDS=${BENCH_CTPS_ROUNDS:-$CTPS_ROUNDS}
 CTPS_T=${BENCH_CTPS_TIME:-$CTPS_T}
+CTPS_COST_DELAY=${BENCH_CTPS_COST_DELAY:-2ms}
 SCALE=${BENCH_SCALE:-$SCALE}
 ROUNDS=${BENCH_ROUNDS:-$ROUNDS}
 T=${BENCH_TIME:-$T}
@@ -112,13 +115,17 @@ TARGET_TPCB=0.7
 TARGET_COPY=0.7
 TARGET_SIZE=0.5     # aura/heap size of pgbench_accounts after load + VACUUM
 TARGET_BLOAT=10     # % growth of aura's pgbench_accounts under TPC-B + autovacuum
-TARGET_CTPS=0.8     # aura TPC-B tps with / without a compaction loop
+TARGET_CTPS=0.8     # aura TPC-B tps with / without a throttled compaction loop
 for v in SCALE ROUNDS T COPY_ROWS CLIENTS JOBS PORT SIZE_SCALE BLOAT_SCALE BLOAT_TX CTPS_ROUNDS CTPS_T; do
 	if ! [[ ${!v} =~ ^[1-9][0-9]*$ ]]; then
 		echo "bench.sh: $v must be a positive integer, got '${!v}'" >&2
 		exit 2
 	fi
 done
+if ! [[ $CTPS_COST_DELAY =~ ^[0-9]+(\.[0-9]+)?(ms|us|s)?$ ]]; then
+	echo "bench.sh: BENCH_CTPS_COST_DELAY must be a time such as 2ms, got '$CTPS_COST_DELAY'" >&2
+	exit 2
+fi
 
 START_SECONDS=$SECONDS
 log()  { printf '[bench %4ds] %s\n' $((SECONDS - START_SECONDS)) "$*" >&2; }
@@ -840,7 +847,10 @@ part_bloat() {
 
 # ----------------------------------------------- part: compact-tps --
 
-run_ctps() { # side round variant(off|on)
+# the compaction loop's vacuum_cost_delay per variant: 'on' is throttled as
+# autovacuum is by default, 'full' runs at full speed
+declare -A CTPS_DELAY_OF=([on]=$CTPS_COST_DELAY [full]=0)
+run_ctps() { # side round variant(off|on|full)
 	local side=$1 r=$2 v=$3 db=${DB_OF[$1]}
 	local lf="$LOGD/ctps_$3_$1_r$2.log" clf="$LOGD/ctps_loop_$1_r$2.log" rc=0 crc=0 cpid='' tps='' passes=''
 	# every run starts from compacted tables and a checkpoint
@@ -851,8 +861,10 @@ run_ctps() { # side round variant(off|on)
 		return
 	fi
 	checkpoint "$db"
-	if [ "$v" = on ]; then
-		timeout -k 10 $((CTPS_T + 900)) "$PGBIN/pgbench" -n -c 1 -f "$TMPD/ctps_loop_$side.sql" -T $((CTPS_T + 1)) "$db" \
+	if [ "$v" != off ]; then
+		clf="$LOGD/ctps_loop_$3_$1_r$2.log"
+		PGOPTIONS="${PGOPTIONS:-} -c vacuum_cost_delay=${CTPS_DELAY_OF[$v]}" \
+			timeout -k 10 $((CTPS_T + 900)) "$PGBIN/pgbench" -n -c 1 -f "$TMPD/ctps_loop_$side.sql" -T $((CTPS_T + 1)) "$db" \
 			>"$clf" 2>&1 &
 		cpid=$!; BG_PIDS+=("$cpid")
 		sleep 0.5   # the loop is running before the measured run starts and until after it ended
@@ -867,9 +879,9 @@ run_ctps() { # side round variant(off|on)
 		[ "$crc" = 124 ] && echo "bench.sh: the compaction loop timed out" >>"$clf"
 		passes=$(processed_of "$clf")
 		if [ "$crc" = 0 ] && [ -n "$passes" ]; then
-			record ctps_passes "$side" "$r" "$passes"
+			record "ctps_passes_$v" "$side" "$r" "$passes"
 		else
-			record ctps_passes "$side" "$r" FAIL
+			record "ctps_passes_$v" "$side" "$r" FAIL
 			add_check "compact-tps: compaction loop ($(head -n1 "$TMPD/ctps_loop_$side.sql")) round $r in $db" FAIL \
 				"pgbench: $(first_error "$clf")"
 			log "  compaction loop round $r $side: FAILED"; tail -n 15 "$clf" | sed 's/^/    /' >&2
@@ -902,7 +914,7 @@ part_ctps() {
 	done
 	for r in $(seq 1 "$CTPS_ROUNDS"); do
 		# alternate which variant goes first, so that neither always follows the other
-		if [ $((r % 2)) = 1 ]; then order="off on"; else order="on off"; fi
+		if [ $((r % 2)) = 1 ]; then order="off on full"; else order="full on off"; fi
 		for side in "${SIDES[@]}"; do
 			for v in $order; do run_ctps "$side" "$r" "$v"; done
 		done
@@ -911,16 +923,20 @@ part_ctps() {
 	for side in "${SIDES[@]}"; do
 		CMP[ctps_off,$side]=$(med_of ctps_off "$side")
 		CMP[ctps_on,$side]=$(med_of ctps_on "$side")
+		CMP[ctps_full,$side]=$(med_of ctps_full "$side")
 		CMP[ctps_ratio,$side]=$(ratio "${CMP[ctps_on,$side]}" "${CMP[ctps_off,$side]}")
-		CMP[ctps_passes,$side]=$(med_of ctps_passes "$side")
+		CMP[ctps_ratio_full,$side]=$(ratio "${CMP[ctps_full,$side]}" "${CMP[ctps_off,$side]}")
+		CMP[ctps_passes_on,$side]=$(med_of ctps_passes_on "$side")
+		CMP[ctps_passes_full,$side]=$(med_of ctps_passes_full "$side")
 	done
-	log "  with/without compaction loop: heap ${CMP[ctps_ratio,heap]}, aura ${CMP[ctps_ratio,aura]} (target aura >= $TARGET_CTPS): $(target_verdict "${CMP[ctps_ratio,aura]}" '>=' "$TARGET_CTPS")"
-	nok=$(awk -F'\t' '$1 ~ /^ctps_(on|off)$/ && $4 != "FAIL"' "$RESULTS" | wc -l)
-	nall=$((CTPS_ROUNDS * 4))
+	log "  with/without a throttled compaction loop: heap ${CMP[ctps_ratio,heap]}, aura ${CMP[ctps_ratio,aura]} (target aura >= $TARGET_CTPS): $(target_verdict "${CMP[ctps_ratio,aura]}" '>=' "$TARGET_CTPS")"
+	log "  with/without a full-speed compaction loop: heap ${CMP[ctps_ratio_full,heap]}, aura ${CMP[ctps_ratio_full,aura]}"
+	nok=$(awk -F'\t' '$1 ~ /^ctps_(on|off|full)$/ && $4 != "FAIL"' "$RESULTS" | wc -l)
+	nall=$((CTPS_ROUNDS * 6))
 	if [ "$nok" = "$nall" ]; then
-		add_check "compact-tps: runs completed" OK "$nok of $nall runs ($CTPS_ROUNDS rounds x 2 variants x 2 databases)"
+		add_check "compact-tps: runs completed" OK "$nok of $nall runs ($CTPS_ROUNDS rounds x 3 variants x 2 databases)"
 	else
-		add_check "compact-tps: runs completed" FAIL "$nok of $nall runs ($CTPS_ROUNDS rounds x 2 variants x 2 databases)"
+		add_check "compact-tps: runs completed" FAIL "$nok of $nall runs ($CTPS_ROUNDS rounds x 3 variants x 2 databases)"
 	fi
 	for side in "${SIDES[@]}"; do check_pgbench_state compact-tps "$side" "$BLOAT_SCALE"; done
 }
@@ -998,29 +1014,34 @@ compaction_report() {
 		echo
 		echo "## Compaction 3/3: TPC-B throughput under a continuous compaction loop (scale $BLOAT_SCALE, autovacuum off, median of $CTPS_ROUNDS rounds of ${CTPS_T}s)"
 		echo
-		echo "The loop runs its statement back to back in one extra session (pgbench -c 1) during the whole measured run; each run starts after a VACUUM (FREEZE) of the pgbench tables and a CHECKPOINT; rounds interleave heap/aura and alternate which variant goes first."
+		echo "The loop runs its statement back to back in one extra session (pgbench -c 1) during the whole measured run, throttled as autovacuum is by default (vacuum_cost_delay = $CTPS_COST_DELAY, vacuum_cost_limit = $(sql postgres "SHOW vacuum_cost_limit" 2>/dev/null); the target) or at full speed (vacuum_cost_delay = 0); each run starts after a VACUUM (FREEZE) of the pgbench tables and a CHECKPOINT; rounds interleave heap/aura and alternate the order of the variants."
 		echo
 		{
-			printf 'side\tcompaction loop\tno loop (tps)\twith loop (tps)\twith/without\tloop passes per run\ttarget\tverdict\n'
+			printf 'side\tcompaction loop\tno loop (tps)\tthrottled loop (tps)\twith/without\tpasses per run\ttarget\tverdict\tfull-speed loop (tps)\twith/without\tpasses per run\n'
 			for side in "${SIDES[@]}"; do
 				if [ "$side" = aura ]; then
 					q="$(target_verdict "${CMP[ctps_ratio,aura]:-NA}" '>=' "$TARGET_CTPS")"; t=">= $TARGET_CTPS"
 				else
 					q="reference"; t="-"
 				fi
-				printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$side" "${CMP_LOOP[$side]}" "$(fmt "${CMP[ctps_off,$side]:-NA}" '%.1f')" \
+				printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$side" "${CMP_LOOP[$side]}" "$(fmt "${CMP[ctps_off,$side]:-NA}" '%.1f')" \
 					"$(fmt "${CMP[ctps_on,$side]:-NA}" '%.1f')" "${CMP[ctps_ratio,$side]:-NA}" \
-					"$(fmt "${CMP[ctps_passes,$side]:-NA}" '%.0f')" "$t" "$q"
+					"$(fmt "${CMP[ctps_passes_on,$side]:-NA}" '%.0f')" "$t" "$q" \
+					"$(fmt "${CMP[ctps_full,$side]:-NA}" '%.1f')" "${CMP[ctps_ratio_full,$side]:-NA}" \
+					"$(fmt "${CMP[ctps_passes_full,$side]:-NA}" '%.0f')"
 			done
-			printf 'aura/heap\t-\t%s\t%s\t-\t-\t-\t-\n' "$(ratio "${CMP[ctps_off,aura]:-NA}" "${CMP[ctps_off,heap]:-NA}")" \
-				"$(ratio "${CMP[ctps_on,aura]:-NA}" "${CMP[ctps_on,heap]:-NA}")"
-		} | mdtable llrrrrll
+			printf 'aura/heap\t-\t%s\t%s\t-\t-\t-\t-\t%s\t-\t-\n' "$(ratio "${CMP[ctps_off,aura]:-NA}" "${CMP[ctps_off,heap]:-NA}")" \
+				"$(ratio "${CMP[ctps_on,aura]:-NA}" "${CMP[ctps_on,heap]:-NA}")" \
+				"$(ratio "${CMP[ctps_full,aura]:-NA}" "${CMP[ctps_full,heap]:-NA}")"
+		} | mdtable llrrrrllrrr
 		echo
 		{
 			printf 'rounds\theap\taura\n'
 			printf 'no loop (tps)\t%s\t%s\n' "$(runs_of ctps_off heap '%.1f')" "$(runs_of ctps_off aura '%.1f')"
-			printf 'with loop (tps)\t%s\t%s\n' "$(runs_of ctps_on heap '%.1f')" "$(runs_of ctps_on aura '%.1f')"
-			printf 'loop passes\t%s\t%s\n' "$(runs_of ctps_passes heap '%.0f')" "$(runs_of ctps_passes aura '%.0f')"
+			printf 'throttled loop (tps)\t%s\t%s\n' "$(runs_of ctps_on heap '%.1f')" "$(runs_of ctps_on aura '%.1f')"
+			printf 'throttled loop passes\t%s\t%s\n' "$(runs_of ctps_passes_on heap '%.0f')" "$(runs_of ctps_passes_on aura '%.0f')"
+			printf 'full-speed loop (tps)\t%s\t%s\n' "$(runs_of ctps_full heap '%.1f')" "$(runs_of ctps_full aura '%.1f')"
+			printf 'full-speed loop passes\t%s\t%s\n' "$(runs_of ctps_passes_full heap '%.0f')" "$(runs_of ctps_passes_full aura '%.0f')"
 		} | mdtable
 		[ -n "$CTPS_AURA_STATS" ] && { echo; echo "aura_stats('pgbench_accounts') after the last run: \`$CTPS_AURA_STATS\`"; }
 	fi

@@ -246,7 +246,29 @@ SELECT id, length(b), md5(b) = md5(repeat(md5((id % 100)::text), 2000)) AS intac
   FROM vb ORDER BY id;
 SELECT rowids, versions FROM aura_check('vb');
 
--- 10. errors
+-- 10. cost-based delay: with vacuum_cost_delay set, VACUUM and
+-- aura_compact() sleep as heap's VACUUM does, once the buffer accesses they
+-- are charged reach vacuum_cost_limit.  With a limit of 1 nearly every
+-- access sleeps at least 10 ms, so a pass over 60 hot rows (one access
+-- each) takes at least 0.3 s.  (A lower bound: sleeps are never shorter.)
+CREATE TABLE vdelay (id int) USING aura WITH (autovacuum_enabled = off);
+SELECT aura_set_compression('vdelay', false);
+INSERT INTO vdelay SELECT generate_series(1, 60);
+SET vacuum_cost_limit = 1;
+SET vacuum_cost_delay = '10ms';
+SELECT clock_timestamp() AS t0 \gset
+VACUUM vdelay;
+SELECT clock_timestamp() - :'t0'::timestamptz >= interval '300 ms' AS vacuum_slept;
+SELECT clock_timestamp() AS t0 \gset
+SELECT aura_compact('vdelay');
+SELECT clock_timestamp() - :'t0'::timestamptz >= interval '300 ms' AS compact_slept;
+RESET vacuum_cost_limit;
+RESET vacuum_cost_delay;
+SELECT count(*), sum(id) FROM vdelay;
+SELECT rowids, versions FROM aura_check('vdelay');
+DROP TABLE vdelay;
+
+-- 11. errors
 CREATE TABLE vheap (id int);
 SELECT * FROM aura_check('vheap');
 SELECT aura_compact('vheap');

@@ -41,6 +41,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/cold.h"
 #include "storage/meta.h"
 #include "storage/rowmap.h"
@@ -663,6 +664,15 @@ cold_materialise(Relation rel, uint64 rowid, const AuraMapEntry *entry)
 	(void) vlog_store_version(rel, rowid, &tuple, VLOG_REPLACE, entry,
 							  AURA_VF_MATERIALISED, NULL);
 	pfree(tuple.t_data);
+
+	/*
+	 * Materialising leaves one more dead version than heap's UPDATE or
+	 * DELETE would, whatever the writer's transaction does: the cold item if
+	 * it commits, the hot copy if not.  Autovacuum counts dead tuples to
+	 * decide when to run, so it is told (pgstat's delta is "tuples removed",
+	 * hence the negative count).
+	 */
+	pgstat_update_heap_dead_tuples(rel, -1);
 }
 
 /* ---------------------------------------------------------------------

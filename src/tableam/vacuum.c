@@ -111,6 +111,7 @@ typedef struct AuraVacuum
 
 	XLogRecPtr	start_lsn;		/* pages with a newer LSN changed meanwhile */
 	BlockNumber nblocks;		/* pages at the start of the pass */
+	XLogRecPtr *own_lsn;		/* per page: LSN of the pass's own last change */
 	uint16	   *kept;			/* kept versions per page */
 	uint8	   *kept_bits;		/* bit per (block, line pointer) kept */
 	uint8	   *blob_refs;		/* bit per block: a kept version's blob */
@@ -127,7 +128,8 @@ typedef struct AuraVacuum
 	AuraColdBuilder *builder;
 	uint64	   *cand;			/* rowids of this map page to make cold */
 	int			ncand;
-	double		made_cold;
+	double		made_cold;		/* hot rows copied to cold pages */
+	double		cold_rewritten; /* cold rows of rebuilt pages */
 
 	VacDeadRowid *dead;			/* sorted by rowid */
 	int			ndead;
@@ -169,6 +171,36 @@ vac_standby_conflict(AuraVacuum *vac)
 	((uint64) (blk) * MaxHeapTuplesPerPage + ((off) - 1))
 
 /* Remember the blobs a kept version references */
+/*
+ * Was this page written since the pass began by somebody else?  A page
+ * written meanwhile may hold versions the pass did not see, so it is not
+ * freed.  The pass's own changes (old copies flagged as moved, prev
+ * pointers, freezing) add no version: a page whose newest change is the
+ * pass's own, made while nobody else had written it since the pass began,
+ * counts as not written (vac_page_changed remembers such changes).
+ */
+static bool
+vac_written_meanwhile(AuraVacuum *vac, BlockNumber blkno, Page page)
+{
+	XLogRecPtr	lsn = PageGetLSN(page);
+
+	if (lsn < vac->start_lsn)
+		return false;
+	return !(blkno < vac->nblocks && vac->own_lsn[blkno] == lsn);
+}
+
+/*
+ * After the pass changed a page it holds exclusively: written_before is
+ * vac_written_meanwhile() as of just before the change.
+ */
+static void
+vac_page_changed(AuraVacuum *vac, BlockNumber blkno, Page page,
+				 bool written_before)
+{
+	if (!written_before && blkno < vac->nblocks)
+		vac->own_lsn[blkno] = PageGetLSN(page);
+}
+
 static void
 vac_mark_blobs(AuraVacuum *vac, HeapTuple tuple)
 {
@@ -263,6 +295,8 @@ vac_rewrite_version(AuraVacuum *vac, uint64 rowid, const VacVersion *v,
 	if (do_freeze || vh->prev_block != prev_block ||
 		vh->prev_offset != prev_offset)
 	{
+		bool		written = vac_written_meanwhile(vac, v->block, page);
+
 		/* unlinking, like freezing, must not surprise a standby snapshot */
 		vac_standby_conflict(vac);
 		aura_wal_start(&wal, vac->rel);
@@ -275,6 +309,7 @@ vac_rewrite_version(AuraVacuum *vac, uint64 rowid, const VacVersion *v,
 		aura_wal_changed(&wal, page, vh,
 						 AURA_VERSION_HDRSZ + SizeofHeapTupleHeader);
 		aura_wal_finish(&wal);
+		vac_page_changed(vac, v->block, page, written);
 		if (do_freeze)
 			vac->frozen += 1;
 	}
@@ -689,6 +724,7 @@ vac_move_versions(AuraVacuum *vac, Buffer buf, OffsetNumber *offs, int n)
 	Page		mappage;
 	Size		room;
 	bool		fresh;
+	bool		written;
 	AuraWal		wal;
 	int			i;
 	int			moved = 0;
@@ -704,6 +740,7 @@ vac_move_versions(AuraVacuum *vac, Buffer buf, OffsetNumber *offs, int n)
 		return n;				/* cannot happen: skip them */
 	}
 	mappage = BufferGetPage(mapbuf);
+	written = vac_written_meanwhile(vac, blkno, page);
 
 	aura_wal_start(&wal, vac->rel);
 	(void) aura_wal_register(&wal, buf, false);
@@ -736,6 +773,7 @@ vac_move_versions(AuraVacuum *vac, Buffer buf, OffsetNumber *offs, int n)
 		vac->moved += 1;
 	}
 	aura_wal_finish(&wal);
+	vac_page_changed(vac, blkno, page, written);
 
 	/*
 	 * The destination holds kept versions now: a reused page below nblocks
@@ -838,7 +876,7 @@ vac_compact_page(AuraVacuum *vac, BlockNumber blkno)
 		 * one the pass did not see, so it stays.
 		 */
 		if ((vh->flags & AURA_VF_MATERIALISED) &&
-			PageGetLSN(page) >= vac->start_lsn)
+			vac_written_meanwhile(vac, blkno, page))
 		{
 			still_linked = true;
 			continue;
@@ -973,6 +1011,9 @@ vac_cold_placed(void *arg, BlockNumber block, const AuraColdSource *src,
 		}
 		if (nok > 0)
 		{
+			bool		written = !from_cold &&
+				vac_written_meanwhile(vac, srcblk, page);
+
 			/* the cold copies are frozen: standby snapshots must allow it */
 			if (!from_cold)
 				vac_standby_conflict(vac);
@@ -996,7 +1037,12 @@ vac_cold_placed(void *arg, BlockNumber block, const AuraColdSource *src,
 									   first_item + j, AURA_MAP_COLD);
 			}
 			aura_wal_finish(&wal);
-			vac->made_cold += nok;
+			if (!from_cold)
+				vac_page_changed(vac, srcblk, page, written);
+			if (from_cold)
+				vac->cold_rewritten += nok;
+			else
+				vac->made_cold += nok;
 
 			/*
 			 * The new page is referenced now (it may be a reused page below
@@ -1085,82 +1131,212 @@ vac_cold_source_cmp(const void *a, const void *b)
 }
 
 /*
- * Is this cold page worth rebuilding?  When fewer than half of its items
- * are referenced (COLD_SPARSE_ITEMS), or when what is referenced takes less
- * than half a page (COLD_SPARSE_SIZE: the last, part-filled page of a pass
- * or of a COPY): the rows move to full pages and the page is freed.  Pages
- * written by this pass are left for the next one.
+ * Is this cold page worth rebuilding?  Its rows move to full pages and it
+ * is freed when
+ *	- fewer than half of its items are referenced (COLD_SPARSE_ITEMS), or
+ *	- what is referenced takes less than half a page (COLD_SPARSE_SIZE: the
+ *	  last, part-filled page of a pass or of a COPY), or
+ *	- at least AURA_COLD_REBUILD_DEAD_PERCENT of its items are dead
+ *	  (COLD_SPARSE_DEAD): updates of cold rows leave dead items behind, and
+ *	  uniform updates would take long to bring a page below half.
+ * Pages written by this pass are left for the next one.
  */
+#define AURA_COLD_REBUILD_DEAD_PERCENT	10
+
+/*
+ * Pages only COLD_SPARSE_DEAD are rebuilt most dead first, at most
+ * max(AURA_COLD_REBUILD_MIN_PAGES, cold pages / AURA_COLD_REBUILD_SHARE) of
+ * them per pass: their replacements are written before they are freed, so
+ * the budget bounds the room a pass needs on top of the table.
+ */
+#define AURA_COLD_REBUILD_MIN_PAGES		32
+#define AURA_COLD_REBUILD_SHARE			16
+
 typedef enum VacColdSparse
 {
 	COLD_NOT_SPARSE,
 	COLD_SPARSE_ITEMS,
-	COLD_SPARSE_SIZE
+	COLD_SPARSE_SIZE,
+	COLD_SPARSE_DEAD
 } VacColdSparse;
+
+typedef struct VacColdCandidate
+{
+	BlockNumber blkno;
+	uint32		nitems;
+	uint32		dead;			/* items no map entry references */
+	VacColdSparse sparse;
+} VacColdCandidate;
 
 static VacColdSparse
 vac_cold_page_sparse(AuraVacuum *vac, BlockNumber blkno, Page page)
 {
 	AuraColdPageHeader *hdr = AuraPageGetColdHeader(page);
 	PageHeader	ph = (PageHeader) page;
+	uint32		kept = vac->kept[blkno];
 	uint32		used;
 
 	if (hdr->nitems == 0 ||
-		(uint32) vac->kept[blkno] * 100 <
-		(uint32) hdr->nitems * AURA_COMPACT_KEPT_PERCENT)
+		kept * 100 < (uint32) hdr->nitems * AURA_COMPACT_KEPT_PERCENT)
 		return COLD_SPARSE_ITEMS;
 	used = (ph->pd_special - ph->pd_upper) + (ph->pd_lower - MAXALIGN(SizeOfPageHeaderData));
-	if ((uint64) used * vac->kept[blkno] * 100 <
+	if ((uint64) used * kept * 100 <
 		(uint64) AURA_PAGE_CONTENT_SIZE * hdr->nitems * AURA_COMPACT_KEPT_PERCENT)
 		return COLD_SPARSE_SIZE;
+	if (kept < hdr->nitems &&
+		(hdr->nitems - kept) * 100 >= (uint32) hdr->nitems * AURA_COLD_REBUILD_DEAD_PERCENT)
+		return COLD_SPARSE_DEAD;
 	return COLD_NOT_SPARSE;
 }
 
+/* most dead items first, then by block */
+static int
+vac_cold_candidate_cmp(const void *a, const void *b)
+{
+	const VacColdCandidate *ca = a;
+	const VacColdCandidate *cb = b;
+
+	if (ca->dead != cb->dead)
+		return ca->dead > cb->dead ? -1 : 1;
+	return ca->blkno < cb->blkno ? -1 : ca->blkno > cb->blkno ? 1 : 0;
+}
+
+static int
+vac_cold_candidate_block_cmp(const void *a, const void *b)
+{
+	BlockNumber ba = ((const VacColdCandidate *) a)->blkno;
+	BlockNumber bb = ((const VacColdCandidate *) b)->blkno;
+
+	return ba < bb ? -1 : ba > bb ? 1 : 0;
+}
+
 /*
- * Rebuild the cold pages that are sparse (vac_cold_page_sparse).  A single
- * page that is sparse only by size has nothing to be merged with: rebuilt
- * alone it would come out the same, so it waits for company.
+ * Choose the cold pages to rebuild (vac_cold_page_sparse): every page
+ * sparse by items or size, and the most dead of those sparse by dead items
+ * within the budget, if together they free at least one page.  Returns how
+ * many of cand[] (sorted by block then) to rebuild.  Rebuilding only
+ * pages that merge with nothing would write them again as they are: a
+ * single page sparse only by size, or dead pages whose dead items do not
+ * add up to a page, wait for company.
+ */
+static int
+vac_choose_cold_pages(VacColdCandidate *cand, int ncand, double cold_pages,
+					  double cold_items)
+{
+	int			nmust = 0;
+	int			nsize = 0;
+	int			ndead;
+	int			budget;
+	double		dead = 0;
+	double		items_per_page = cold_pages > 0 ? cold_items / cold_pages : 0;
+	int			i;
+
+	/* the pages that must go first, then the dead ones, most dead first */
+	for (i = 0; i < ncand; i++)
+	{
+		if (cand[i].sparse != COLD_SPARSE_DEAD)
+		{
+			VacColdCandidate tmp = cand[nmust];
+
+			nsize += cand[i].sparse == COLD_SPARSE_SIZE;
+			cand[nmust++] = cand[i];
+			cand[i] = tmp;
+		}
+	}
+	ndead = ncand - nmust;
+	qsort(cand + nmust, ndead, sizeof(VacColdCandidate), vac_cold_candidate_cmp);
+	budget = Max(AURA_COLD_REBUILD_MIN_PAGES,
+				 (int) (cold_pages / AURA_COLD_REBUILD_SHARE));
+	ndead = Min(ndead, budget);
+	for (i = 0; i < ndead; i++)
+		dead += cand[nmust + i].dead;
+	if (dead < items_per_page)
+		ndead = 0;
+	if (ndead == 0 && nmust == 1 && nsize == 1)
+		nmust = 0;
+	qsort(cand, nmust + ndead, sizeof(VacColdCandidate), vac_cold_candidate_block_cmp);
+	return nmust + ndead;
+}
+
+/*
+ * Rebuild the cold pages that vac_choose_cold_pages picks: their
+ * referenced rows go to new pages in rowid order (vac_cold_placed repoints
+ * the map entries), and vac_free_pages frees them once none is left.
  */
 static void
 vac_rebuild_cold_pages(AuraVacuum *vac)
 {
 	uint64	   *rowids = palloc(AURA_COLD_MAX_ITEMS * sizeof(uint64));
+	VacColdCandidate *cand = NULL;
+	int			ncand = 0;
+	int			maxcand = 0;
+	double		cold_pages = 0;
+	double		cold_items = 0;
 	AuraColdSource *live = NULL;
 	int			nlive = 0;
 	int			maxlive = 0;
-	int			nsparse = 0;
-	bool		only_by_size = true;
 	char	   *copy = palloc(BLCKSZ);
 	BlockNumber blkno;
+	int			c;
 	int			i;
 
 	for (blkno = AURA_META_BLOCK + 1; blkno < vac->nblocks; blkno++)
 	{
 		Buffer		buf;
 		Page		page;
-		int			n;
-		char	   *problem;
 		VacColdSparse sparse = COLD_NOT_SPARSE;
+		uint32		nitems = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		if (vac->kept[blkno] == 0 ||
 			!(vac->cold_bits[blkno / 8] & (1 << (blkno % 8))))
 			continue;
+		vacuum_delay_point();
 		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
 								 vac->bstrategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		if (AuraPageGetKind(page) == AURA_PAGE_COLD &&
 			PageGetLSN(page) < vac->start_lsn)
-			sparse = vac_cold_page_sparse(vac, blkno, page);
-		if (sparse == COLD_NOT_SPARSE)
 		{
-			UnlockReleaseBuffer(buf);
-			continue;
+			nitems = AuraPageGetColdHeader(page)->nitems;
+			sparse = vac_cold_page_sparse(vac, blkno, page);
+			cold_pages += 1;
+			cold_items += nitems;
 		}
-		nsparse++;
-		only_by_size &= sparse == COLD_SPARSE_SIZE;
-		n = cold_page_rows(vac->rel, buf, rowids, &problem);
+		UnlockReleaseBuffer(buf);
+		if (sparse == COLD_NOT_SPARSE)
+			continue;
+		if (ncand == maxcand)
+		{
+			maxcand = Max(256, maxcand * 2);
+			cand = cand ? repalloc_huge(cand, maxcand * sizeof(VacColdCandidate)) :
+				palloc(maxcand * sizeof(VacColdCandidate));
+		}
+		cand[ncand].blkno = blkno;
+		cand[ncand].nitems = nitems;
+		cand[ncand].dead = nitems - Min(nitems, (uint32) vac->kept[blkno]);
+		cand[ncand].sparse = sparse;
+		ncand++;
+	}
+	ncand = vac_choose_cold_pages(cand, ncand, cold_pages, cold_items);
+
+	for (c = 0; c < ncand; c++)
+	{
+		Buffer		buf;
+		Page		page;
+		int			n;
+		char	   *problem;
+
+		CHECK_FOR_INTERRUPTS();
+		vacuum_delay_point();
+		blkno = cand[c].blkno;
+		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
+								 vac->bstrategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		n = AuraPageGetKind(page) == AURA_PAGE_COLD ?
+			cold_page_rows(vac->rel, buf, rowids, &problem) : 0;
 		UnlockReleaseBuffer(buf);
 		if (n < 0)
 			ereport(ERROR,
@@ -1188,8 +1364,6 @@ vac_rebuild_cold_pages(AuraVacuum *vac)
 			nlive++;
 		}
 	}
-	if (nsparse == 1 && only_by_size)
-		nlive = 0;
 	if (nlive > 0)
 	{
 		qsort(live, nlive, sizeof(AuraColdSource), vac_cold_source_cmp);
@@ -1201,6 +1375,7 @@ vac_rebuild_cold_pages(AuraVacuum *vac)
 			AuraColdRow row;
 
 			CHECK_FOR_INTERRUPTS();
+			vacuum_delay_point();
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			cold_read_row(vac->rel, buf, live[i].offset, &row);
 			memcpy(copy, row.t_data, row.t_len);
@@ -1211,6 +1386,8 @@ vac_rebuild_cold_pages(AuraVacuum *vac)
 	}
 	if (live)
 		pfree(live);
+	if (cand)
+		pfree(cand);
 	pfree(rowids);
 	pfree(copy);
 }
@@ -1271,6 +1448,7 @@ vac_free_pages(AuraVacuum *vac)
 		CHECK_FOR_INTERRUPTS();
 		if (vac->kept[blkno] > 0)
 			continue;
+		vacuum_delay_point();
 		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
 								 vac->bstrategy);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -1290,7 +1468,7 @@ vac_free_pages(AuraVacuum *vac)
 					!(vac->blob_refs[blkno / 8] & (1 << (blkno % 8))) &&
 					TransactionIdIsNormal(opaque->xid) &&
 					TransactionIdPrecedes(opaque->xid, vac->OldestXmin) &&
-					PageGetLSN(page) < vac->start_lsn ?
+					!vac_written_meanwhile(vac, blkno, page) ?
 					blkno : InvalidBlockNumber;
 			if (opaque->aux == freeing_blob && freeing_blob != InvalidBlockNumber)
 			{
@@ -1301,7 +1479,7 @@ vac_free_pages(AuraVacuum *vac)
 			}
 		}
 		else if ((kind == AURA_PAGE_HOT || kind == AURA_PAGE_COLD) &&
-				 PageGetLSN(page) < vac->start_lsn)
+				 !vac_written_meanwhile(vac, blkno, page))
 		{
 			aura_page_mark_free(vac->rel, buf);
 			vac->pages_freed += 1;
@@ -1396,6 +1574,8 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	vac.cold_bits = palloc_extended((Size) vac.nblocks / 8 + 1,
 									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	vac.own_lsn = palloc_extended(Max(vac.nblocks, 1) * sizeof(XLogRecPtr),
+								  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	vac.dest = InvalidBuffer;
 	vac.chain_max = 16;
 	vac.chain = palloc(vac.chain_max * sizeof(VacVersion));
@@ -1477,6 +1657,7 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	if (vac.cold)
 	{
 		vac_rebuild_cold_pages(&vac);
+		cold_builder_flush(vac.builder, false);
 		cold_builder_counts(vac.builder, &cold_pages, &cold_rows);
 		cold_builder_end(vac.builder);
 		pfree(vac.cand);
@@ -1515,12 +1696,12 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 					   "versions: %.0f removed, %.0f frozen; "
 					   "rowids recycled: %.0f; index scans: %d; "
 					   "versions moved out of sparse pages: %.0f; "
-					   "rows made cold: %.0f (%.0f cold pages written); "
+					   "rows made cold: %.0f, cold rows rewritten: %.0f (%.0f cold pages written); "
 					   "pages: %u at start, %.0f freed (%.0f of blobs), %u after truncation; "
 					   "new relfrozenxid: %u%s, new relminmxid: %u%s\n%s",
 					   vac.live_rows, vac.recently_dead, vac.removed,
 					   vac.frozen, vac.recycled, vac.index_passes,
-					   vac.moved, vac.made_cold, cold_pages,
+					   vac.moved, vac.made_cold, vac.cold_rewritten, cold_pages,
 					   vac.nblocks, vac.pages_freed, vac.blob_pages_freed,
 					   new_nblocks,
 					   vac.NewRelfrozenXid,
@@ -1535,6 +1716,7 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	pfree(vac.kept_bits);
 	pfree(vac.blob_refs);
 	pfree(vac.cold_bits);
+	pfree(vac.own_lsn);
 	pfree(vac.chain);
 	pfree(vac.dead);
 	pfree(vac.indstats);
@@ -1573,7 +1755,28 @@ aura_compact(PG_FUNCTION_ARGS)
 	params.truncate = VACOPTVALUE_ENABLED;
 	params.nworkers = -1;
 
-	aura_relation_vacuum(rel, &params, GetAccessStrategy(BAS_VACUUM));
+	/*
+	 * Cost-based delay as VACUUM has it (vacuum() sets it up the same way):
+	 * with vacuum_cost_delay > 0, the pass sleeps whenever the buffer
+	 * accesses it charged reach vacuum_cost_limit.
+	 */
+	PG_TRY();
+	{
+		VacuumCostActive = (VacuumCostDelay > 0);
+		VacuumCostBalance = 0;
+		VacuumPageHit = 0;
+		VacuumPageMiss = 0;
+		VacuumPageDirty = 0;
+		VacuumCostBalanceLocal = 0;
+		VacuumSharedCostBalance = NULL;
+		VacuumActiveNWorkers = NULL;
+		aura_relation_vacuum(rel, &params, GetAccessStrategy(BAS_VACUUM));
+	}
+	PG_FINALLY();
+	{
+		VacuumCostActive = false;
+	}
+	PG_END_TRY();
 	table_close(rel, ShareUpdateExclusiveLock);
 	PG_RETURN_VOID();
 }
