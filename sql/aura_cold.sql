@@ -767,7 +767,8 @@ CREATE TEMP TABLE ct (id int PRIMARY KEY, v text) USING aura;
 CREATE TEMP TABLE cth (id int PRIMARY KEY, v text) USING heap;
 CREATE UNLOGGED TABLE cu (id int PRIMARY KEY, v text) USING aura
   WITH (autovacuum_enabled = off);
-CREATE UNLOGGED TABLE cuh (id int PRIMARY KEY, v text) USING heap;
+CREATE UNLOGGED TABLE cuh (id int PRIMARY KEY, v text) USING heap
+  WITH (autovacuum_enabled = off);   -- (an autoanalyze holds back OldestXmin)
 INSERT INTO ct SELECT g, 'row ' || g FROM generate_series(1, 6000) g;
 INSERT INTO cth SELECT g, 'row ' || g FROM generate_series(1, 6000) g;
 INSERT INTO cu SELECT g, 'row ' || g FROM generate_series(1, 6000) g;

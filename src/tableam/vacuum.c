@@ -367,6 +367,7 @@ vac_rowid(AuraVacuum *vac, uint64 rowid)
 		VacVersion *v;
 		HeapTupleHeader t = cur.tuple.t_data;
 		HTSV_Result st;
+		AuraXminState xmin_state;
 
 		if (n == vac->chain_max)
 		{
@@ -384,14 +385,21 @@ vac_rowid(AuraVacuum *vac, uint64 rowid)
 		if (settled)
 			continue;			/* older than what every snapshot sees */
 		st = HeapTupleSatisfiesVacuum(&cur.tuple, vac->OldestXmin, cur.buf);
-		if (aura_xmin_state(t) == AURA_XMIN_ABORTED)
+		xmin_state = aura_xmin_state(t);
+		if (xmin_state == AURA_XMIN_ABORTED)
 			continue;
 
 		v->keep = true;
 		if (first_kept < 0)
 			first_kept = n - 1;
 		nkept++;
-		if (HeapTupleHeaderXminCommitted(t) &&
+
+		/*
+		 * (From the clog, not the hint bit: HeapTupleSatisfiesVacuum does
+		 * not set it while the commit record may still be unflushed and
+		 * the page is older than it.)
+		 */
+		if (xmin_state == AURA_XMIN_COMMITTED &&
 			(HeapTupleHeaderXminFrozen(t) ||
 			 TransactionIdPrecedes(HeapTupleHeaderGetXmin(t), vac->OldestXmin)))
 			settled = true;
@@ -808,7 +816,7 @@ vac_movable(AuraVacuum *vac, AuraVersionHeader *vh)
 	return vh->prev_block == InvalidBlockNumber &&
 		!(vh->flags & AURA_VF_MOVED) &&
 		(t->t_infomask & HEAP_XMAX_INVALID) &&
-		HeapTupleHeaderXminCommitted(t) &&
+		aura_xmin_state(t) == AURA_XMIN_COMMITTED &&
 		(HeapTupleHeaderXminFrozen(t) ||
 		 TransactionIdPrecedes(HeapTupleHeaderGetXmin(t), vac->OldestXmin));
 }
