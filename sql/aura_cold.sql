@@ -835,6 +835,23 @@ RESET ROLE;
 SELECT count(*) AS settings_of_ca FROM aura_table_settings WHERE relid = 'ca'::regclass;
 DROP ROLE regress_aura_cold_other;
 SELECT aura_set_compression(NULL, false) IS NULL AS strict;
+-- a dropped table's row goes with it (an event trigger), also when its
+-- owner drops it and with DROP SCHEMA ... CASCADE; other rows stay
+CREATE ROLE regress_aura_cold_owner;
+CREATE SCHEMA cold_drop AUTHORIZATION regress_aura_cold_owner;
+SET ROLE regress_aura_cold_owner;
+CREATE TABLE cold_drop.d1 (id int) USING aura;
+CREATE TABLE cold_drop.d2 (id int) USING aura;
+SELECT aura_set_compression('cold_drop.d1', false), aura_set_compression('cold_drop.d2', false);
+SELECT count(*) AS own_rows FROM aura_table_settings;
+DROP TABLE cold_drop.d1;
+SELECT count(*) AS own_rows FROM aura_table_settings;
+RESET ROLE;
+SELECT count(*) AS all_rows FROM aura_table_settings \gset
+DROP SCHEMA cold_drop CASCADE;
+SELECT :all_rows - count(*) AS rows_removed, count(*) > 0 AS others_stay
+  FROM aura_table_settings;
+DROP ROLE regress_aura_cold_owner;
 
 DROP TABLE ca, ch, cv, cvh, cr, crh, cn, cnh, cs, csh, cf, cfh, cheap;
 DROP FUNCTION same_rows(regclass, regclass);

@@ -140,6 +140,27 @@ $$;
 COMMENT ON FUNCTION aura_set_compression(regclass, boolean) IS
 'whether VACUUM and COPY FREEZE may store settled rows of an aura table in LZ4-compressed cold pages';
 
+-- A dropped table's row goes with it, so that a later table that gets the
+-- same OID does not inherit it.  SECURITY DEFINER: once the table is gone
+-- the row-level security policy cannot tell its owner any more.  (A
+-- temporary table dropped at the end of its session fires no event
+-- trigger: its row stays until a table with its OID is dropped.)
+CREATE FUNCTION aura_forget_dropped_tables()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM @extschema@.aura_table_settings s
+	 USING pg_catalog.pg_event_trigger_dropped_objects() d
+	 WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+	   AND d.objsubid = 0
+	   AND d.objid = s.relid::pg_catalog.oid;
+END
+$$;
+
+CREATE EVENT TRIGGER aura_forget_dropped_tables ON sql_drop
+	EXECUTE FUNCTION aura_forget_dropped_tables();
+
 -- The version chain of one row, newest first (debugging; superuser only).
 CREATE FUNCTION aura_row_versions(rel regclass, rowid bigint,
 	OUT depth int,
