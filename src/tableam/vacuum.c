@@ -348,6 +348,43 @@ vac_repoint_map(AuraVacuum *vac, uint64 rowid, const VacVersion *old_head,
 static void
 vac_remember_dead(AuraVacuum *vac, uint64 rowid, const VacVersion *head);
 
+/*
+ * Count the cold rows of a copy of one map page (n entries): each is live,
+ * and keeps its cold page (kept counts per page, taken in runs of entries
+ * naming the same page; cold items are counted, not marked in kept_bits,
+ * which are for hot pages).
+ */
+static void
+vac_count_cold(AuraVacuum *vac, const AuraMapEntry *entries, int n)
+{
+	BlockNumber run_block = InvalidBlockNumber;
+	uint32		run = 0;
+	uint32		ncold = 0;
+	int			i;
+
+	for (i = 0; i <= n; i++)
+	{
+		if (i < n && !(entries[i].flags & AURA_MAP_COLD))
+			continue;
+		if (i == n || entries[i].block != run_block)
+		{
+			if (run > 0 && run_block < vac->nblocks)
+			{
+				vac->kept[run_block] = Min((uint32) vac->kept[run_block] + run,
+										   PG_UINT16_MAX);
+				vac->cold_bits[run_block / 8] |= 1 << (run_block % 8);
+			}
+			if (i == n)
+				break;
+			run_block = entries[i].block;
+			run = 0;
+		}
+		run++;
+		ncold++;
+	}
+	vac->live_rows += ncold;
+}
+
 /* Vacuum the chain of one rowid */
 static void
 vac_rowid(AuraVacuum *vac, uint64 rowid)
@@ -1541,7 +1578,7 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	double		cold_pages = 0;
 	double		cold_rows = 0;
 	AuraMapEntry *mapcopy;
-	bool		mapcopy_valid = false;
+	uint64		mapno;
 	PGRUsage	ru0;
 	int			i;
 
@@ -1606,8 +1643,12 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	pgstat_progress_update_param(PROGRESS_VACUUM_TOTAL_HEAP_BLKS, vac.nblocks);
 	pgstat_progress_update_param(PROGRESS_VACUUM_MAX_DEAD_TUPLES, vac.maxdead);
 
-	for (rowid = 0; rowid < nrowids; rowid++)
+	for (mapno = 0; mapno * AURA_MAP_ENTRIES_PER_PAGE < nrowids; mapno++)
 	{
+		uint64		first = mapno * AURA_MAP_ENTRIES_PER_PAGE;
+		uint64		end = Min(first + AURA_MAP_ENTRIES_PER_PAGE, nrowids);
+		bool		have_copy;
+
 		CHECK_FOR_INTERRUPTS();
 		vacuum_delay_point();
 
@@ -1617,26 +1658,21 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 		 * is materialised after the copy, the count only keeps its cold
 		 * page for this pass; the hot copy is newer than the pass.)
 		 */
-		if (RowidGetMapSlot(rowid) == 0)
-			mapcopy_valid = rowmap_read_page(rel, RowidGetMapPageNo(rowid),
-											 mapcopy) > 0;
-		if (mapcopy_valid && (mapcopy[RowidGetMapSlot(rowid)].flags & AURA_MAP_COLD))
+		have_copy = rowmap_read_page(rel, mapno, mapcopy) > 0;
+		if (have_copy)
+			vac_count_cold(&vac, mapcopy, (int) (end - first));
+		for (rowid = first; rowid < end; rowid++)
 		{
-			AuraMapEntry *e = &mapcopy[RowidGetMapSlot(rowid)];
-
-			vac.live_rows += 1;
-			vac_count_kept(&vac, e->block, e->offset);
-			if (e->block < vac.nblocks)
-				vac.cold_bits[e->block / 8] |= 1 << (e->block % 8);
-		}
-		else
+			if (have_copy && (mapcopy[rowid - first].flags & AURA_MAP_COLD))
+				continue;
+			CHECK_FOR_INTERRUPTS();
+			vacuum_delay_point();
 			vac_rowid(&vac, rowid);
-		if (vac.ncand > 0 &&
-			RowidGetMapSlot(rowid) == AURA_MAP_ENTRIES_PER_PAGE - 1)
+		}
+		if (vac.ncand > 0)
 			vac_convert_candidates(&vac);
-		if (rowid % AURA_MAP_ENTRIES_PER_PAGE == 0)
-			pgstat_progress_update_param(PROGRESS_VACUUM_HEAP_BLKS_SCANNED,
-										 (int64) ((double) rowid / nrowids * vac.nblocks));
+		pgstat_progress_update_param(PROGRESS_VACUUM_HEAP_BLKS_SCANNED,
+									 (int64) ((double) end / nrowids * vac.nblocks));
 	}
 	pgstat_progress_update_param(PROGRESS_VACUUM_HEAP_BLKS_SCANNED, vac.nblocks);
 	if (vac.cold)
