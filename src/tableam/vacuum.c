@@ -1276,8 +1276,6 @@ vac_choose_cold_pages(VacColdCandidate *cand, int ncand, double cold_pages,
 	double		items_per_page = cold_pages > 0 ? cold_items / cold_pages : 0;
 	int			i;
 
-	if (ncand == 0)
-		return 0;
 	/* the pages that must go first, then the dead ones, most dead first */
 	for (i = 0; i < ncand; i++)
 	{
@@ -1477,13 +1475,11 @@ vac_compact_pages(AuraVacuum *vac)
 
 /*
  * Free the hot and cold pages that hold no kept version (no referenced
- * item) and were not written since the pass began (a page written
- * meanwhile may hold a version the pass did not see), and record the free
- * pages in the free space map.  With cold_only, only the cold pages (those
- * a rebuild emptied).
+ * item) and were not written since the pass began (a page written meanwhile may hold a version the pass did
+ * not see), and record the free pages in the free space map.
  */
 static void
-vac_free_pages(AuraVacuum *vac, bool cold_only)
+vac_free_pages(AuraVacuum *vac)
 {
 	BlockNumber blkno;
 	BlockNumber freeing_blob = InvalidBlockNumber;
@@ -1495,8 +1491,7 @@ vac_free_pages(AuraVacuum *vac, bool cold_only)
 		uint16		kind;
 
 		CHECK_FOR_INTERRUPTS();
-		if (vac->kept[blkno] > 0 ||
-			(cold_only && !(vac->cold_bits[blkno / 8] & (1 << (blkno % 8)))))
+		if (vac->kept[blkno] > 0)
 			continue;
 		vacuum_delay_point();
 		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
@@ -1504,11 +1499,6 @@ vac_free_pages(AuraVacuum *vac, bool cold_only)
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
 		kind = AuraPageGetKind(page);
-		if (cold_only && kind != AURA_PAGE_COLD)
-		{
-			UnlockReleaseBuffer(buf);
-			continue;
-		}
 		if (kind == AURA_PAGE_BLOB)
 		{
 			AuraPageOpaque opaque = AuraPageGetOpaque(page);
@@ -1708,16 +1698,6 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 
 	pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
 								 PROGRESS_VACUUM_PHASE_VACUUM_HEAP);
-	/*
-	 * The hot pages emptied go first, so that the rebuilt cold pages can
-	 * take those of them that are reusable already, rather than extend the
-	 * table; then the cold pages the rebuild emptied are freed.
-	 */
-	if (vac.nblocks > 0)
-	{
-		vac_compact_pages(&vac);
-		vac_free_pages(&vac, false);
-	}
 	if (vac.cold)
 	{
 		vac_rebuild_cold_pages(&vac);
@@ -1725,8 +1705,11 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 		cold_builder_counts(vac.builder, &cold_pages, &cold_rows);
 		cold_builder_end(vac.builder);
 		pfree(vac.cand);
-		if (vac.nblocks > 0)
-			vac_free_pages(&vac, true);
+	}
+	if (vac.nblocks > 0)
+	{
+		vac_compact_pages(&vac);
+		vac_free_pages(&vac);
 	}
 
 	new_nblocks = RelationGetNumberOfBlocks(rel);
