@@ -1276,6 +1276,8 @@ vac_choose_cold_pages(VacColdCandidate *cand, int ncand, double cold_pages,
 	double		items_per_page = cold_pages > 0 ? cold_items / cold_pages : 0;
 	int			i;
 
+	if (ncand == 0)
+		return 0;
 	/* the pages that must go first, then the dead ones, most dead first */
 	for (i = 0; i < ncand; i++)
 	{
