@@ -652,28 +652,34 @@ DROP TABLE cg, cgh;
 -- cold pages a tenth of whose items are dead are rebuilt most dead first,
 -- at most max(32, cold pages / 16) of them a pass: with 12.5% dead in the
 -- lower half of the table and 30% in the upper half, one pass rebuilds
--- 32 pages of the upper half (and the part-filled last page, which is
--- rebuilt whatever the budget), none of the lower half; later passes
+-- 32 pages of the upper half (and part-filled pages, which are rebuilt
+-- whatever the budget), none of the lower half; later passes
 -- rebuild the rest (12.5% dead is over the tenth too).  Where each row is
 -- comes from aura_row_versions.
 CREATE TABLE cb (id int PRIMARY KEY, v text) USING aura WITH (autovacuum_enabled = off);
 INSERT INTO cb SELECT g, md5(g::text) || md5((g * 7)::text) FROM generate_series(1, 40000) g;
 SELECT txid_current() IS NOT NULL AS new_xid;
 VACUUM (FREEZE) cb;
+-- (again if a concurrent autoanalyze held OldestXmin back; not echoed)
+\set ECHO none
+SELECT 'VACUUM (FREEZE) cb' FROM aura_stats('cb') WHERE cold_rows < live_rows \gexec
+SELECT 'VACUUM (FREEZE) cb' FROM aura_stats('cb') WHERE cold_rows < live_rows \gexec
+\set ECHO all
+SELECT cold_rows = live_rows AS all_cold FROM aura_stats('cb');
 CREATE FUNCTION cold_block_of(tid) RETURNS bigint LANGUAGE sql AS $$
 	SELECT block FROM aura_row_versions('cb', ($1::text::point)[0]::bigint * 291 +
 											  ($1::text::point)[1]::bigint - 1)
 	 WHERE depth = 0
 $$;
 CREATE TEMP TABLE cb_at AS SELECT id, cold_block_of(ctid) AS blk FROM cb;
-SELECT count(DISTINCT blk) AS pages, count(DISTINCT blk) FILTER (WHERE id > 20000) AS upper_pages
-  FROM cb_at;
+SELECT count(DISTINCT blk) > 300 AS many_pages FROM cb_at;
 DELETE FROM cb WHERE id <= 20000 AND id % 8 = 0;
 DELETE FROM cb WHERE id > 20000 AND id % 10 IN (1, 4, 7);
 SELECT txid_current() IS NOT NULL AS new_xid;
 VACUUM (FREEZE) cb;
 SELECT count(*) FILTER (WHERE a.id <= 20000 AND cold_block_of(c.ctid) <> a.blk) AS lower_rows_moved,
-       count(DISTINCT a.blk) FILTER (WHERE a.id > 20000 AND cold_block_of(c.ctid) <> a.blk) AS upper_pages_rebuilt
+       count(DISTINCT a.blk) FILTER (WHERE a.id > 20000 AND cold_block_of(c.ctid) <> a.blk)
+         BETWEEN 32 AND 34 AS upper_pages_rebuilt_32_and_last
   FROM cb_at a JOIN cb c USING (id);
 SELECT 'VACUUM cb' FROM generate_series(1, 15) \gexec
 SELECT count(*) FILTER (WHERE cold_block_of(c.ctid) = a.blk) AS rows_not_moved,

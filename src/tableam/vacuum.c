@@ -1208,7 +1208,6 @@ typedef enum VacColdSparse
 typedef struct VacColdCandidate
 {
 	BlockNumber blkno;
-	uint32		nitems;
 	uint32		dead;			/* items no map entry references */
 	VacColdSparse sparse;
 } VacColdCandidate;
@@ -1361,7 +1360,6 @@ vac_rebuild_cold_pages(AuraVacuum *vac)
 				palloc(maxcand * sizeof(VacColdCandidate));
 		}
 		cand[ncand].blkno = blkno;
-		cand[ncand].nitems = nitems;
 		cand[ncand].dead = nitems - Min(nitems, (uint32) vac->kept[blkno]);
 		cand[ncand].sparse = sparse;
 		ncand++;
