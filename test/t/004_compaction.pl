@@ -809,85 +809,26 @@ for my $variant (@variants)
 	  or die "standby settings did not change to $label";
 	my $stats0 = stats($primary, 't');
 
-	my $bench_out = "$tmp/pgbench_standby_$nvariant.out";
-	my $bench = IPC::Run::start(
-		[
-			'pgbench', '-n', '-c', '3', '-j', '2', '-T', $phase_duration,
+	# (the VACUUM loop: VACUUM and aura_compact() by turns every second)
+	my $ok = standby_phase(
+		primary => $primary,
+		standby => $standby,
+		label => $label,
+		duration => $phase_duration,
+		tmp => $tmp,
+		tag => "standby_$nvariant",
+		pgbench => [
+			'-c', '3', '-j', '2',
 			'-f', "$tmp/transfer.sql\@8", '-f', "$tmp/reinsert.sql\@3",
-			'-f', "$tmp/range.sql\@1",
-			'-h', $primary->host, '-p', $primary->port, 'postgres'
+			'-f', "$tmp/range.sql\@1"
 		],
-		'<', \undef, '>', $bench_out, '2>&1',
-		IPC::Run::timeout($phase_duration + 120));
-	# VACUUM and aura_compact() by turns every second, fed to psql by a
-	# generator that stops after the phase (psql then ends).
-	my $vacuum_out = "$tmp/vacuum_standby_$nvariant.out";
-	my $vacuum = IPC::Run::start(
-		[ $^X, '-e', $vacuum_generator, $phase_duration - 0.5 ],
-		'|',
-		[
-			'psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
-			'-d', $primary->connstr('postgres') . ' application_name=aura_vacuum_loop'
-		],
-		'>', $vacuum_out, '2>&1',
-		IPC::Run::timeout($phase_duration + 120));
-
-	my (%ok, $conflicts, $wrong, $errors);
-	($conflicts, $wrong, $errors) = (0, 0, 0);
-	my $n = 0;
-	my $t0 = time();
-	while (time() - $t0 < $phase_duration)
-	{
-		my $kind = $check_kinds[ $n++ % @check_kinds ];
-		my ($ret, $out, $err) = $standby->psql('postgres', $standby_check{$kind});
-		if ($ret == 0)
-		{
-			my $problem = invariant_problem($kind, $out);
-			if (defined $problem)
-			{
-				$wrong++;
-				diag "$label: standby returned wrong results ($kind): $problem\n$out";
-			}
-			else
-			{
-				$ok{$kind}++;
-			}
-		}
-		elsif ($err =~ /\b(?:ERROR|FATAL):  40001: (?:canceling statement|terminating connection) due to conflict with recovery/
-			|| $err =~ /connection to server .* failed: FATAL:  (?:canceling statement|terminating connection) due to conflict with recovery/)
-		{
-			# (a conflict while the connection is being set up is reported
-			# without SQLSTATE)
-			$conflicts++;
-		}
-		else
-		{
-			$errors++;
-			diag "$label: standby query ($kind) failed (exit code $ret):\n$err";
-		}
-	}
-	my $ok = 0;
-	$ok += $_ for values %ok;
-	$ok_all += $ok{all} // 0;
-	my $bench_ok = finish_quietly($bench, 'pgbench');
-	my $vacuum_ok = finish_quietly($vacuum, 'VACUUM loop');
-	my $bench_output = slurp_file($bench_out);
-	my ($xacts) = $bench_output =~ /number of transactions actually processed: (\d+)/;
-	my ($failed) = $bench_output =~ /number of failed transactions: (\d+)/;
-	note "$label: $xacts pgbench transactions; standby checks: $ok correct ("
-	  . join(', ', map { ($ok{$_} // 0) . " $_" } @check_kinds) . '), '
-	  . "$conflicts cancelled by recovery conflicts, $wrong wrong, $errors other errors";
-
-	ok($bench_ok, "$label: pgbench on the primary succeeded")
-	  or diag $bench_output;
-	is($failed, 0, "$label: no failed pgbench transaction");
-	ok($vacuum_ok, "$label: every VACUUM / aura_compact() on the primary succeeded")
-	  or diag slurp_file($vacuum_out);
-	cmp_ok($ok, '>=', $variant->{min_ok},
-		"$label: at least $variant->{min_ok} standby checks succeeded during the compactions");
-	cmp_ok($ok + $conflicts, '>', 0, "$label: standby checks ran");
-	is($wrong, 0, "$label: no standby query returned a wrong result");
-	is($errors, 0, "$label: standby queries failed only with recovery conflicts");
+		vacuum_generator => $vacuum_generator,
+		kinds => \@check_kinds,
+		checks => \%standby_check,
+		problem => \&invariant_problem,
+		min_ok => $variant->{min_ok},
+		during => 'the compactions');
+	$ok_all += $ok->{all} // 0;
 
 	my $stats1 = stats($primary, 't');
 	cmp_ok($stats1->{vacuum_passes} - $stats0->{vacuum_passes}, '>=', 4,

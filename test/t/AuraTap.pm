@@ -1,6 +1,7 @@
 # test/t/AuraTap.pm - helpers shared by auradb's TAP tests (004_compaction,
 # 005_cold_pages): aura_stats() and aura_check() of a table, queries under a
-# forced scan type, the server log check, and background psql scripts.
+# forced scan type, the server log check, background psql scripts, and a
+# standby answering queries while the primary is loaded and compacted.
 package AuraTap;
 
 use strict;
@@ -12,7 +13,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(%scan stats check_clean check_plan scan_result
-  check_log_health background_psql_script finish_quietly);
+  check_log_health background_psql_script finish_quietly standby_phase);
 
 # Planner settings that force one scan type, and what its plan shows (%s:
 # the index, or the table for seq scans).
@@ -116,6 +117,100 @@ sub finish_quietly
 		return 0;
 	}
 	return $ok;
+}
+
+# One phase of a standby under load.  For $a{duration} seconds pgbench runs
+# on the primary with the arguments @{$a{pgbench}}, and so does a VACUUM
+# loop (psql fed by the Perl program $a{vacuum_generator}, which gets the
+# duration as its argument), while the standby answers the queries
+# $a{checks}{kind} for the kinds @{$a{kinds}} in turn; $a{problem}->(kind,
+# output) says what is wrong with an answer, or undef.  Then tests, named
+# after $a{label}: pgbench and the loop succeeded (pgbench with more than
+# $a{min_xacts} transactions, if given), at least $a{min_ok} answers were
+# correct (during $a{during}), none was wrong, and the others failed only
+# with recovery conflicts.  Output files are named after $a{tag} in
+# $a{tmp}.  Returns the correct answers per kind.
+sub standby_phase
+{
+	my (%a) = @_;
+	my ($primary, $standby, $label) = @a{qw(primary standby label)};
+	my @kinds = @{ $a{kinds} };
+	my $bench_out = "$a{tmp}/pgbench_$a{tag}.out";
+	my $bench = IPC::Run::start(
+		[
+			'pgbench', '-n', '-T', $a{duration}, @{ $a{pgbench} },
+			'-h', $primary->host, '-p', $primary->port, 'postgres'
+		],
+		'<', \undef, '>', $bench_out, '2>&1',
+		IPC::Run::timeout($a{duration} + 120));
+	my $vacuum_out = "$a{tmp}/vacuum_$a{tag}.out";
+	my $vacuum = IPC::Run::start(
+		[ $^X, '-e', $a{vacuum_generator}, $a{duration} - 0.5 ],
+		'|',
+		[
+			'psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
+			'-d', $primary->connstr('postgres') . ' application_name=aura_vacuum_loop'
+		],
+		'>', $vacuum_out, '2>&1',
+		IPC::Run::timeout($a{duration} + 120));
+
+	my %ok;
+	my ($conflicts, $wrong, $errors) = (0, 0, 0);
+	my $n = 0;
+	my $t0 = time();
+	while (time() - $t0 < $a{duration})
+	{
+		my $kind = $kinds[ $n++ % @kinds ];
+		my ($ret, $out, $err) = $standby->psql('postgres', $a{checks}{$kind});
+		if ($ret == 0)
+		{
+			my $problem = $a{problem}->($kind, $out);
+			if (defined $problem)
+			{
+				$wrong++;
+				diag "$label: standby returned wrong results ($kind): $problem\n$out";
+			}
+			else
+			{
+				$ok{$kind}++;
+			}
+		}
+		elsif ($err =~ /\b(?:ERROR|FATAL):  40001: (?:canceling statement|terminating connection) due to conflict with recovery/
+			|| $err =~ /connection to server .* failed: FATAL:  (?:canceling statement|terminating connection) due to conflict with recovery/)
+		{
+			# (a conflict while the connection is being set up is reported
+			# without SQLSTATE)
+			$conflicts++;
+		}
+		else
+		{
+			$errors++;
+			diag "$label: standby query ($kind) failed (exit code $ret):\n$err";
+		}
+	}
+	my $ok = 0;
+	$ok += $_ for values %ok;
+	my $bench_ok = finish_quietly($bench, 'pgbench');
+	my $vacuum_ok = finish_quietly($vacuum, 'VACUUM loop');
+	my $bench_output = slurp_file($bench_out);
+	my ($xacts) = $bench_output =~ /number of transactions actually processed: (\d+)/;
+	my ($failed) = $bench_output =~ /number of failed transactions: (\d+)/;
+	note "$label: " . ($xacts // '?') . ' pgbench transactions; standby checks: '
+	  . "$ok correct (" . join(', ', map { ($ok{$_} // 0) . " $_" } @kinds) . '), '
+	  . "$conflicts cancelled by recovery conflicts, $wrong wrong, $errors other errors";
+
+	ok($bench_ok, "$label: pgbench on the primary succeeded") or diag $bench_output;
+	is($failed, 0, "$label: no failed pgbench transaction");
+	cmp_ok($xacts // 0, '>', $a{min_xacts}, "$label: pgbench processed transactions")
+	  if defined $a{min_xacts};
+	ok($vacuum_ok, "$label: every VACUUM / aura_compact() on the primary succeeded")
+	  or diag slurp_file($vacuum_out);
+	cmp_ok($ok, '>=', $a{min_ok},
+		"$label: at least $a{min_ok} standby checks succeeded during $a{during}");
+	cmp_ok($ok + $conflicts, '>', 0, "$label: standby checks ran");
+	is($wrong, 0, "$label: no standby query returned a wrong result");
+	is($errors, 0, "$label: standby queries failed only with recovery conflicts");
+	return \%ok;
 }
 
 1;
