@@ -25,6 +25,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use AuraTap qw(%scan);
 use Digest::MD5 qw(md5_hex);
 
 my $am = $ENV{AURA_TEST_AM} // 'aura';
@@ -47,14 +50,8 @@ my $node_standby = PostgreSQL::Test::Cluster->new('standby');
 $node_standby->init_from_backup($node_primary, 'base', has_streaming => 1);
 $node_standby->start;
 
-# Scan types forced through planner settings.
-my %mode_settings = (
-	seq => 'SET enable_seqscan = on; SET enable_indexscan = off; '
-	  . 'SET enable_indexonlyscan = off; SET enable_bitmapscan = off;',
-	index => 'SET enable_seqscan = off; SET enable_indexscan = on; '
-	  . 'SET enable_indexonlyscan = off; SET enable_bitmapscan = off;',
-	bitmap => 'SET enable_seqscan = off; SET enable_indexscan = off; '
-	  . 'SET enable_indexonlyscan = off; SET enable_bitmapscan = on;',);
+# Scan types forced through planner settings (%scan, AuraTap.pm), and what
+# their plans show.
 my %mode_plan = (
 	index => 'Index Scan using %s',
 	bitmap => 'Bitmap Index Scan on %s',);
@@ -170,7 +167,7 @@ sub run_queries
 	my $script = '';
 	for my $q (@$queries)
 	{
-		$script .= "$mode_settings{$q->{mode}}\n";
+		$script .= "$scan{$q->{mode}}\n";
 		if (defined $q->{index})
 		{
 			$script .= "\\echo ==$q->{name}/plan\n";

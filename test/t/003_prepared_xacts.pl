@@ -38,6 +38,7 @@ use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
 use AuraCrash;
+use AuraTap qw(%scan);    # planner settings forcing a scan type
 use Digest::MD5 qw(md5_hex);
 use Time::HiRes qw(time sleep);
 
@@ -85,14 +86,6 @@ my %child = (1 => '10|c1');
 # ---------------------------------------------------------------------------
 # Helpers
 
-my %scan_settings = (
-	seq => 'SET enable_seqscan = on; SET enable_indexscan = off; '
-	  . 'SET enable_indexonlyscan = off; SET enable_bitmapscan = off;',
-	index => 'SET enable_seqscan = off; SET enable_indexscan = on; '
-	  . 'SET enable_indexonlyscan = off; SET enable_bitmapscan = off;',
-	bitmap => 'SET enable_seqscan = off; SET enable_indexscan = off; '
-	  . 'SET enable_indexonlyscan = off; SET enable_bitmapscan = on;',);
-
 # Table contents as one string per table: "id:value" lines, values of t as
 # md5 (some are large).
 my %content_query = (
@@ -121,7 +114,7 @@ sub check_content
 		for my $mode (qw(seq index bitmap))
 		{
 			is( $node->safe_psql(
-					'postgres', "$scan_settings{$mode} $content_query{$tab}"),
+					'postgres', "$scan{$mode} $content_query{$tab}"),
 				$want,
 				"$label: $tab has exactly the expected rows ($mode scan)");
 		}
