@@ -500,15 +500,8 @@ ROLLBACK;
 	cmp_ok($s->{dead_versions}, '>', 100000, "$label: the table has many dead versions");
 	my $expected = crashme_content("$label: before compaction", $round == 1);
 
-	my $beat = IPC::Run::start(
-		[ $^X, '-e', $heartbeat_generator, $round ],
-		'|',
-		[
-			'psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
-			'-d', $node->connstr('postgres') . ' application_name=aura_heartbeat'
-		],
-		'>', "$tmp/heartbeat_$round.out", '2>&1',
-		IPC::Run::timeout(180));
+	my $beat = generated_psql($node, 'aura_heartbeat', $heartbeat_generator,
+		[$round], "$tmp/heartbeat_$round.out", 180);
 	my $out = "$tmp/compaction_$round.out";
 	my $h = background_psql_script(
 		$node, 'aura_compaction',

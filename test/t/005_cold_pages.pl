@@ -518,15 +518,8 @@ for my $r (@rounds)
 	$waiter = background_psql_script($node, 'aura_waiter',
 		vacuum_waiter_script($r->{ready}), $waiter_out, 180)
 	  unless $r->{activity};
-	my $beat = IPC::Run::start(
-		[ $^X, '-e', $heartbeat_generator, $round ],
-		'|',
-		[
-			'psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
-			'-d', $node->connstr('postgres') . ' application_name=aura_heartbeat'
-		],
-		'>', "$tmp/heartbeat_$round.out", '2>&1',
-		IPC::Run::timeout(180));
+	my $beat = generated_psql($node, 'aura_heartbeat', $heartbeat_generator,
+		[$round], "$tmp/heartbeat_$round.out", 180);
 	my $out = "$tmp/vacuum_$round.out";
 	my $h = background_psql_script(
 		$node, 'aura_vacuum',

@@ -13,7 +13,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(%scan stats check_clean check_plan scan_result
-  check_log_health background_psql_script finish_quietly standby_phase);
+  check_log_health background_psql_script generated_psql finish_quietly
+  standby_phase);
 
 # Planner settings that force one scan type, and what its plan shows (%s:
 # the index, or the table for seq scans).
@@ -119,6 +120,23 @@ sub finish_quietly
 	return $ok;
 }
 
+# Start psql (application_name $appname) on $node, fed by the Perl program
+# $generator run with the arguments @$args; its output and errors go to
+# $out.  It ends when the generator does.
+sub generated_psql
+{
+	my ($node, $appname, $generator, $args, $out, $timeout) = @_;
+	return IPC::Run::start(
+		[ $^X, '-e', $generator, @$args ],
+		'|',
+		[
+			'psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
+			'-d', $node->connstr('postgres') . " application_name=$appname"
+		],
+		'>', $out, '2>&1',
+		IPC::Run::timeout($timeout));
+}
+
 # One phase of a standby under load.  For $a{duration} seconds pgbench runs
 # on the primary with the arguments @{$a{pgbench}}, and so does a VACUUM
 # loop (psql fed by the Perl program $a{vacuum_generator}, which gets the
@@ -144,15 +162,8 @@ sub standby_phase
 		'<', \undef, '>', $bench_out, '2>&1',
 		IPC::Run::timeout($a{duration} + 120));
 	my $vacuum_out = "$a{tmp}/vacuum_$a{tag}.out";
-	my $vacuum = IPC::Run::start(
-		[ $^X, '-e', $a{vacuum_generator}, $a{duration} - 0.5 ],
-		'|',
-		[
-			'psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
-			'-d', $primary->connstr('postgres') . ' application_name=aura_vacuum_loop'
-		],
-		'>', $vacuum_out, '2>&1',
-		IPC::Run::timeout($a{duration} + 120));
+	my $vacuum = generated_psql($primary, 'aura_vacuum_loop', $a{vacuum_generator},
+		[ $a{duration} - 0.5 ], $vacuum_out, $a{duration} + 120);
 
 	my %ok;
 	my ($conflicts, $wrong, $errors) = (0, 0, 0);
