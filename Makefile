@@ -21,6 +21,7 @@ OBJS = \
 	src/storage/blob.o \
 	src/storage/pagefree.o \
 	src/storage/cold.o \
+	src/tableam/autocompact.o \
 	src/tableam/chain.o \
 	src/tableam/xmax.o \
 	src/tableam/aura_handler.o \

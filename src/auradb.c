@@ -12,6 +12,7 @@
 
 #include "fmgr.h"
 #include "storage/cold.h"
+#include "tableam/aura_tableam.h"
 
 PG_MODULE_MAGIC;
 
@@ -21,4 +22,5 @@ void
 _PG_init(void)
 {
 	cold_define_options();
+	aura_autocompact_define_options();
 }

@@ -223,6 +223,36 @@ aura_meta_cover(AuraWal *wal, Page metapage)
 }
 
 /*
+ * Count npages more hot pages started by writers (one record of the meta
+ * page; lock order: the meta page alone, or after a hot page).  Returns the
+ * new count of hot pages started since the last VACUUM pass began.
+ */
+uint64
+aura_meta_count_hot_pages(Relation rel, uint32 npages)
+{
+	Buffer		buf = aura_meta_read(rel, BUFFER_LOCK_EXCLUSIVE);
+	Page		page;
+	AuraMetaData *meta;
+	AuraWal		wal;
+	uint64		count;
+
+	if (!BufferIsValid(buf))
+		return 0;
+	page = BufferGetPage(buf);
+	meta = AuraPageGetMeta(page);
+	aura_wal_start(&wal, rel);
+	(void) aura_wal_register(&wal, buf, false);
+	aura_wal_begin_changes(&wal);
+	meta->hot_pages_new += npages;
+	count = meta->hot_pages_new;
+	aura_meta_cover(&wal, page);
+	aura_wal_changed(&wal, page, &meta->hot_pages_new, sizeof(uint64));
+	aura_wal_finish(&wal);
+	UnlockReleaseBuffer(buf);
+	return count;
+}
+
+/*
  * Take up to AURA_ROWID_BATCH recycled rowids of one map page into the
  * backend's cache, if the meta page counts any, looking at up to 16 map
  * pages from the free hint on (lock order: meta page, then map page; one

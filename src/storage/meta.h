@@ -46,6 +46,13 @@ typedef struct AuraMetaData
 	uint64		rowids_recycled;
 	uint64		pages_freed;
 	uint64		rows_made_cold; /* rows VACUUM wrote to cold pages */
+
+	/*
+	 * Hot pages that writers' ended transactions started since the last
+	 * VACUUM pass began (a pass subtracts what it found at its start): what
+	 * asks for a compaction (autocompact.c).
+	 */
+	uint64		hot_pages_new;
 } AuraMetaData;
 
 StaticAssertDecl(sizeof(AuraMetaData) <= AURA_PAGE_CONTENT_SIZE,
@@ -76,5 +83,6 @@ extern Buffer aura_meta_read(Relation rel, int lockmode);
 extern uint64 aura_meta_next_rowid(Relation rel);
 extern uint64 aura_allocate_rowids(Relation rel, uint32 nwanted, uint32 *ngot);
 extern void aura_meta_cover(AuraWal *wal, Page metapage);
+extern uint64 aura_meta_count_hot_pages(Relation rel, uint32 npages);
 
 #endif							/* AURA_META_H */

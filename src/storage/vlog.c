@@ -21,6 +21,7 @@
 #include "storage/pagefree.h"
 #include "storage/rowmap.h"
 #include "storage/vlog.h"
+#include "tableam/aura_tableam.h"
 
 /*
  * Extend the relation by one page and return it exclusively locked but not
@@ -69,6 +70,7 @@ vlog_target_page(Relation rel, Size needed, BulkInsertState bistate)
 		UnlockReleaseBuffer(buf);
 	}
 
+	aura_autocompact_count_page(rel);
 	buf = vlog_new_page(rel);
 	RelationSetTargetBlock(rel, BufferGetBlockNumber(buf));
 	return buf;

@@ -45,6 +45,13 @@ typedef struct AuraChainCursor
 	AuraVersionHeader cold_vh;	/* a cold row's version header: no prev */
 } AuraChainCursor;
 
+/* autocompact.c */
+#define AURA_AUTOCOMPACT_MIN_PAGES	64	/* the smallest trigger, in pages */
+extern PGDLLIMPORT double aura_compaction_trigger;
+extern PGDLLIMPORT bool aura_in_compaction_worker;
+extern void aura_autocompact_define_options(void);
+extern void aura_autocompact_count_page(Relation rel);
+
 /* chain.c */
 typedef enum AuraXminState
 {

@@ -62,6 +62,7 @@
 #include "commands/vacuum.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "postmaster/autovacuum.h"
 #include "storage/blob.h"
 #include "storage/cold.h"
 #include "storage/freespace.h"
@@ -74,6 +75,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/pg_rusage.h"
+#include "utils/timestamp.h"
 
 /* A version of the chain being vacuumed */
 typedef struct VacVersion
@@ -110,6 +112,7 @@ typedef struct AuraVacuum
 	MultiXactId NewRelminMxid;
 
 	XLogRecPtr	start_lsn;		/* pages with a newer LSN changed meanwhile */
+	uint64		hot_pages_at_start; /* the meta page's hot_pages_new */
 	BlockNumber nblocks;		/* pages at the start of the pass */
 	XLogRecPtr *own_lsn;		/* per page: LSN of the pass's own last change */
 	uint16	   *kept;			/* kept versions per page */
@@ -1538,6 +1541,20 @@ vac_free_pages(AuraVacuum *vac)
 	FreeSpaceMapVacuum(vac->rel);
 }
 
+/* The hot pages writers started before this pass began */
+static uint64
+vac_hot_pages_new(Relation rel)
+{
+	Buffer		buf = aura_meta_read(rel, BUFFER_LOCK_SHARE);
+	uint64		count;
+
+	if (!BufferIsValid(buf))
+		return 0;
+	count = AuraPageGetMeta(BufferGetPage(buf))->hot_pages_new;
+	UnlockReleaseBuffer(buf);
+	return count;
+}
+
 /* Add what this pass did to the meta page's counters */
 static void
 vac_update_meta(AuraVacuum *vac)
@@ -1556,8 +1573,10 @@ vac_update_meta(AuraVacuum *vac)
 	meta->rowids_recycled += (uint64) vac->recycled;
 	meta->pages_freed += (uint64) vac->pages_freed;
 	meta->rows_made_cold += (uint64) vac->made_cold;
+	/* the hot pages started before the pass began were its work */
+	meta->hot_pages_new -= Min(meta->hot_pages_new, vac->hot_pages_at_start);
 	aura_meta_cover(&wal, page);
-	aura_wal_changed(&wal, page, &meta->vacuum_passes, 6 * sizeof(uint64));
+	aura_wal_changed(&wal, page, &meta->vacuum_passes, 7 * sizeof(uint64));
 	aura_wal_finish(&wal);
 	UnlockReleaseBuffer(buf);
 }
@@ -1580,6 +1599,9 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	AuraMapEntry *mapcopy;
 	uint64		mapno;
 	PGRUsage	ru0;
+	TimestampTz starttime = GetCurrentTimestamp();
+	bool		autovacuum = IsAutoVacuumWorkerProcess() ||
+		aura_in_compaction_worker;
 	int			i;
 
 	pg_rusage_init(&ru0);
@@ -1609,6 +1631,7 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	else
 		vac.start_lsn = 1;		/* temporary: nobody else writes */
 
+	vac.hot_pages_at_start = vac_hot_pages_new(rel);
 	nrowids = aura_meta_next_rowid(rel);
 	vac.nblocks = RelationGetNumberOfBlocks(rel);
 	vac.kept = palloc_extended(Max(vac.nblocks, 1) * sizeof(uint16),
@@ -1731,8 +1754,20 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 						 (PgStat_Counter) vac.live_rows,
 						 (PgStat_Counter) vac.recently_dead);
 
+	/*
+	 * The report: at INFO for VERBOSE; for autovacuum and compaction workers
+	 * (autocompact.c) at LOG when the pass took at least
+	 * log_autovacuum_min_duration, as heap's lazy vacuum reports it.
+	 */
+	if (autovacuum && params->log_min_duration >= 0 &&
+		TimestampDifferenceExceeds(starttime, GetCurrentTimestamp(),
+								   params->log_min_duration))
+		vac.elevel = LOG;
 	ereport(vac.elevel,
-			(errmsg("vacuuming \"%s.%s.%s\"",
+			(errmsg(aura_in_compaction_worker ?
+					"automatic compaction of table \"%s.%s.%s\"" :
+					autovacuum ? "automatic vacuum of table \"%s.%s.%s\"" :
+					"vacuuming \"%s.%s.%s\"",
 					get_database_name(MyDatabaseId),
 					get_namespace_name(RelationGetNamespace(rel)),
 					RelationGetRelationName(rel)),
