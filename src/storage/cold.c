@@ -69,7 +69,7 @@ StaticAssertDecl(AURA_COLD_MAX_ROW <= AURA_COLD_RAW_BLOCK &&
  * The decompression cache
  * ---------------------------------------------------------------------
  */
-#define COLD_CACHE_ENTRIES		8
+#define COLD_CACHE_ENTRIES		32
 
 typedef struct ColdCacheEntry
 {
@@ -77,7 +77,6 @@ typedef struct ColdCacheEntry
 	RelFileNode node;
 	BlockNumber blkno;
 	uint64		stamp;
-	uint16		blockidx;
 	uint16		first_item;
 	uint16		nitems;
 	uint64		last_used;
@@ -196,13 +195,6 @@ cold_read_row(Relation rel, Buffer buf, OffsetNumber item, AuraColdRow *row)
 
 	if (!cold_page_is_cold(page))
 		aura_page_check_kind(rel, blkno, page, AURA_PAGE_COLD);
-	if ((problem = cold_check_header(page)) != NULL)
-		cold_corrupt(rel, blkno, problem);
-	if (item < 1 || item > hdr->nitems)
-		cold_corrupt(rel, blkno, "a map entry names an item past the end");
-	for (b = 0; b < hdr->nblocks; b++)
-		if (item < hdr->blocks[b].first_item + hdr->blocks[b].nitems)
-			break;
 
 	if (cold_cache == NULL)
 	{
@@ -212,12 +204,19 @@ cold_read_row(Relation rel, Buffer buf, OffsetNumber item, AuraColdRow *row)
 			cold_cache[i].raw = MemoryContextAlloc(TopMemoryContext,
 												   AURA_COLD_RAW_BLOCK);
 	}
+
+	/*
+	 * A cached block of the same page image (stamp) holding the item: that
+	 * image's header was checked when the block was decompressed, and a
+	 * cold page image never changes.
+	 */
 	for (i = 0; i < COLD_CACHE_ENTRIES; i++)
 	{
 		ColdCacheEntry *c = &cold_cache[i];
 
 		if (c->valid && c->blkno == blkno && c->stamp == hdr->stamp &&
-			c->blockidx == b && RelFileNodeEquals(c->node, rel->rd_node))
+			item >= c->first_item && item < c->first_item + c->nitems &&
+			RelFileNodeEquals(c->node, rel->rd_node))
 		{
 			e = c;
 			break;
@@ -228,6 +227,13 @@ cold_read_row(Relation rel, Buffer buf, OffsetNumber item, AuraColdRow *row)
 	}
 	if (e == NULL)
 	{
+		if ((problem = cold_check_header(page)) != NULL)
+			cold_corrupt(rel, blkno, problem);
+		if (item < 1 || item > hdr->nitems)
+			cold_corrupt(rel, blkno, "a map entry names an item past the end");
+		for (b = 0; b < hdr->nblocks; b++)
+			if (item < hdr->blocks[b].first_item + hdr->blocks[b].nitems)
+				break;
 		e = victim;
 		e->valid = false;
 		if ((problem = cold_decompress(page, b, e->raw, e->offs)) != NULL)
@@ -235,7 +241,6 @@ cold_read_row(Relation rel, Buffer buf, OffsetNumber item, AuraColdRow *row)
 		e->node = rel->rd_node;
 		e->blkno = blkno;
 		e->stamp = hdr->stamp;
-		e->blockidx = b;
 		e->first_item = hdr->blocks[b].first_item;
 		e->nitems = hdr->blocks[b].nitems;
 		e->valid = true;
