@@ -237,6 +237,7 @@ aura_compaction_worker_main(Datum main_arg)
 	Oid			dboid;
 	VacuumParams params;
 	BufferAccessStrategy bstrategy;
+	List	   *relations;
 
 	memcpy(&dboid, MyBgworkerEntry->bgw_extra, sizeof(Oid));
 	pqsignal(SIGTERM, die);
@@ -248,7 +249,6 @@ aura_compaction_worker_main(Datum main_arg)
 	PortalContext = AllocSetContextCreate(TopMemoryContext,
 										  "aura compaction",
 										  ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(PortalContext);
 
 	memset(&params, 0, sizeof(params));
 	params.options = VACOPT_VACUUM | VACOPT_SKIP_LOCKED |
@@ -266,9 +266,15 @@ aura_compaction_worker_main(Datum main_arg)
 	StartTransactionCommand();
 	pgstat_report_activity(STATE_RUNNING, "aura compaction");
 	autocompact_set_cost_limits(relid);
+
+	/*
+	 * vacuum() commits the transaction it is called in: what it is given
+	 * must live in PortalContext, as autovacuum's does.
+	 */
+	MemoryContextSwitchTo(PortalContext);
 	bstrategy = GetAccessStrategy(BAS_VACUUM);
-	vacuum(list_make1(makeVacuumRelation(NULL, relid, NIL)), &params,
-		   bstrategy, true);
+	relations = list_make1(makeVacuumRelation(NULL, relid, NIL));
+	vacuum(relations, &params, bstrategy, true);
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
 	proc_exit(0);
