@@ -756,8 +756,26 @@ aura_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 		AuraChainCursor cur;
 		bool		sampled = false;
 
-		if (!chain_first(&cur, rel, rowid, BUFFER_LOCK_SHARE, NULL))
+		/*
+		 * The chain starts at the entry of a copy of its map page (one map
+		 * page read per 1019 rows instead of one per row), and the pin of
+		 * the page of the last row is kept for the next one.  A copy gone
+		 * stale since only misses versions appended after it; a page it
+		 * names cannot be reused before this transaction ends, whose
+		 * snapshot is older than the copy (pagefree.c).  A version VACUUM
+		 * moved since is looked up again.
+		 */
+		scan->cur_rowid = (int64) rowid;
+		if (scan_entry(scan) == NULL)
 			continue;
+		chain_start_at(&cur, rel, rowid, scan_entry(scan), BUFFER_LOCK_SHARE,
+					   &scan->buf);
+		if (cur.vh->flags & AURA_VF_MOVED)
+		{
+			chain_end(&cur, &scan->buf);
+			if (!chain_first(&cur, rel, rowid, BUFFER_LOCK_SHARE, &scan->buf))
+				continue;
+		}
 		do
 		{
 			bool		sample = false;
@@ -794,7 +812,7 @@ aura_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 		} while (chain_next(&cur));
 		if (sampled)
 			return true;
-		chain_end(&cur, NULL);
+		chain_end(&cur, &scan->buf);
 	}
 	ExecClearTuple(slot);
 	return false;
