@@ -168,6 +168,9 @@ cold_decompress(Page page, int i, char *raw, uint32 *offs)
 			pos + AURA_COLD_ITEM_HDRSZ + item->t_len > (uint32) got)
 			return "a row runs past the end of its block";
 		offs[n] = pos;
+		/* t_ctid is not stored (cold_builder_add): the row's own TID */
+		aura_rowid_to_tid(item->rowid,
+						  &((HeapTupleHeader) ((char *) item + AURA_COLD_ITEM_HDRSZ))->t_ctid);
 		pos += AURA_COLD_ITEM_HDRSZ + MAXALIGN(item->t_len);
 	}
 	if (pos != (uint32) got)
@@ -596,7 +599,18 @@ cold_builder_add(AuraColdBuilder *b, const AuraColdSource *source,
 	copy->t_infomask |= HEAP_XMAX_INVALID;
 	copy->t_infomask2 &= ~(HEAP_KEYS_UPDATED | HEAP_HOT_UPDATED);
 	HeapTupleHeaderSetXmax(copy, InvalidTransactionId);
-	aura_rowid_to_tid(source->rowid, &copy->t_ctid);
+
+	/*
+	 * Nothing that only tells rows apart without meaning anything for a
+	 * frozen row: its raw xmin (HeapTupleHeaderGetXmin says
+	 * FrozenTransactionId anyway), its command id, and its t_ctid (its own
+	 * TID, which readers derive from the rowid when they decompress).  Rows
+	 * written back after updates are scattered over the rowid space and
+	 * come from many transactions; these bytes would not compress.
+	 */
+	HeapTupleHeaderSetXmin(copy, FrozenTransactionId);
+	HeapTupleHeaderSetCmin(copy, FirstCommandId);
+	memset(&copy->t_ctid, 0, sizeof(ItemPointerData));
 	b->pend[b->npend] = *source;
 	b->npend++;
 	b->raw_len += size;
