@@ -190,18 +190,33 @@ aura_meta_read(Relation rel, int lockmode)
 	return buf;
 }
 
-/* Rowids [0, result) may exist */
+/*
+ * Rowids [0, result) may exist.  With hot_pages_new, also the meta page's
+ * count of new hot pages (read together at the start of a VACUUM pass).
+ */
+uint64
+aura_meta_next_rowid_counted(Relation rel, uint64 *hot_pages_new)
+{
+	Buffer		buf = aura_meta_read(rel, BUFFER_LOCK_SHARE);
+	AuraMetaData *meta;
+	uint64		next;
+
+	if (hot_pages_new)
+		*hot_pages_new = 0;
+	if (!BufferIsValid(buf))
+		return 0;
+	meta = AuraPageGetMeta(BufferGetPage(buf));
+	next = meta->next_rowid;
+	if (hot_pages_new)
+		*hot_pages_new = meta->hot_pages_new;
+	UnlockReleaseBuffer(buf);
+	return next;
+}
+
 uint64
 aura_meta_next_rowid(Relation rel)
 {
-	Buffer		buf = aura_meta_read(rel, BUFFER_LOCK_SHARE);
-	uint64		next;
-
-	if (!BufferIsValid(buf))
-		return 0;
-	next = AuraPageGetMeta(BufferGetPage(buf))->next_rowid;
-	UnlockReleaseBuffer(buf);
-	return next;
+	return aura_meta_next_rowid_counted(rel, NULL);
 }
 
 /*

@@ -81,6 +81,7 @@ extern void aura_relcache_reset(Relation rel);
 extern void aura_meta_ensure(Relation rel);
 extern Buffer aura_meta_read(Relation rel, int lockmode);
 extern uint64 aura_meta_next_rowid(Relation rel);
+extern uint64 aura_meta_next_rowid_counted(Relation rel, uint64 *hot_pages_new);
 extern uint64 aura_allocate_rowids(Relation rel, uint32 nwanted, uint32 *ngot);
 extern void aura_meta_cover(AuraWal *wal, Page metapage);
 extern uint64 aura_meta_count_hot_pages(Relation rel, uint32 npages);

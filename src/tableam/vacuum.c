@@ -1541,20 +1541,6 @@ vac_free_pages(AuraVacuum *vac)
 	FreeSpaceMapVacuum(vac->rel);
 }
 
-/* The hot pages writers started before this pass began */
-static uint64
-vac_hot_pages_new(Relation rel)
-{
-	Buffer		buf = aura_meta_read(rel, BUFFER_LOCK_SHARE);
-	uint64		count;
-
-	if (!BufferIsValid(buf))
-		return 0;
-	count = AuraPageGetMeta(BufferGetPage(buf))->hot_pages_new;
-	UnlockReleaseBuffer(buf);
-	return count;
-}
-
 /* Add what this pass did to the meta page's counters */
 static void
 vac_update_meta(AuraVacuum *vac)
@@ -1631,8 +1617,7 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	else
 		vac.start_lsn = 1;		/* temporary: nobody else writes */
 
-	vac.hot_pages_at_start = vac_hot_pages_new(rel);
-	nrowids = aura_meta_next_rowid(rel);
+	nrowids = aura_meta_next_rowid_counted(rel, &vac.hot_pages_at_start);
 	vac.nblocks = RelationGetNumberOfBlocks(rel);
 	vac.kept = palloc_extended(Max(vac.nblocks, 1) * sizeof(uint16),
 							   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
