@@ -753,6 +753,7 @@ aura_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 	while (scan->an_next < scan->an_end)
 	{
 		uint64		rowid = scan->an_next++;
+		const AuraMapEntry *entry;
 		AuraChainCursor cur;
 		bool		sampled = false;
 
@@ -766,10 +767,10 @@ aura_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 		 * moved since is looked up again.
 		 */
 		scan->cur_rowid = (int64) rowid;
-		if (scan_entry(scan) == NULL)
+		entry = scan_entry(scan);
+		if (entry == NULL)
 			continue;
-		chain_start_at(&cur, rel, rowid, scan_entry(scan), BUFFER_LOCK_SHARE,
-					   &scan->buf);
+		chain_start_at(&cur, rel, rowid, entry, BUFFER_LOCK_SHARE, &scan->buf);
 		if (cur.vh->flags & AURA_VF_MOVED)
 		{
 			chain_end(&cur, &scan->buf);
