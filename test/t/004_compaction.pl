@@ -793,13 +793,9 @@ for my $variant (@variants)
 	my $label = $variant->{name};
 	my $feedback = $variant->{feedback};
 	$nvariant++;
-	$standby->append_conf('postgresql.conf',
-		"hot_standby_feedback = $feedback\nmax_standby_streaming_delay = $variant->{delay}\n");
-	$standby->reload;
-	$standby->poll_query_until('postgres',
-		"SELECT current_setting('hot_standby_feedback') = '$feedback' AND "
-		  . "current_setting('max_standby_streaming_delay') = '$variant->{delay}'")
-	  or die "standby settings did not change to $label";
+	reconfigure_standby($standby, $label,
+		hot_standby_feedback => $feedback,
+		max_standby_streaming_delay => $variant->{delay});
 	my $stats0 = stats($primary, 't');
 
 	# (the VACUUM loop: VACUUM and aura_compact() by turns every second)

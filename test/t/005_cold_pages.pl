@@ -846,11 +846,7 @@ for my $variant (@variants)
 	my $label = "part 4, $variant->{name}";
 	my $feedback = $variant->{feedback};
 	$nvariant++;
-	$standby->append_conf('postgresql.conf', "hot_standby_feedback = $feedback\n");
-	$standby->reload;
-	$standby->poll_query_until('postgres',
-		"SELECT current_setting('hot_standby_feedback') = '$feedback'")
-	  or die "standby settings did not change to $label";
+	reconfigure_standby($standby, $label, hot_standby_feedback => $feedback);
 	my %stats0 = map { $_ => stats($primary, $_) } qw(acc acc2);
 
 	my $ok = standby_phase(

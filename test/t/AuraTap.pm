@@ -14,7 +14,7 @@ use Test::More;
 
 our @EXPORT = qw(%scan stats check_clean check_plan scan_result
   check_log_health background_psql_script generated_psql finish_quietly
-  standby_phase);
+  reconfigure_standby standby_phase);
 
 # Planner settings that force one scan type, and what its plan shows (%s:
 # the index, or the table for seq scans).
@@ -135,6 +135,25 @@ sub generated_psql
 		],
 		'>', $out, '2>&1',
 		IPC::Run::timeout($timeout));
+}
+
+# Change settings of a running node (name => value) by appending them to
+# its postgresql.conf and reloading; dies unless the node reports them all
+# before the timeout.
+sub reconfigure_standby
+{
+	my ($node, $label, %settings) = @_;
+	my @names = sort keys %settings;
+
+	$node->append_conf('postgresql.conf',
+		join('', map { "$_ = $settings{$_}\n" } @names));
+	$node->reload;
+	$node->poll_query_until('postgres',
+		'SELECT '
+		  . join(' AND ',
+			map { "current_setting('$_') = '$settings{$_}'" } @names))
+	  or die "standby settings did not change to $label";
+	return;
 }
 
 # One phase of a standby under load.  For $a{duration} seconds pgbench runs
