@@ -681,6 +681,13 @@ CREATE FUNCTION cold_block_of(tid) RETURNS bigint LANGUAGE sql AS $$
 $$;
 CREATE TEMP TABLE cb_at AS SELECT id, cold_block_of(ctid) AS blk FROM cb;
 SELECT count(DISTINCT blk) > 300 AS many_pages FROM cb_at;
+-- a cold row is stored without its TID, raw xmin and cid (they would not
+-- compress): it reads back with t_ctid = its own TID and xmin frozen
+SELECT count(*) AS rows, count(*) FILTER (WHERE v.t_ctid = c.ctid::text) AS own_tid,
+       count(*) FILTER (WHERE v.xmin = '2'::xid) AS frozen_xmin
+  FROM cb c, aura_row_versions('cb', (c.ctid::text::point)[0]::bigint * 291 +
+                                     (c.ctid::text::point)[1]::bigint - 1) v
+ WHERE v.depth = 0;
 DELETE FROM cb WHERE id <= 20000 AND id % 8 = 0;
 DELETE FROM cb WHERE id > 20000 AND id % 10 IN (1, 4, 7);
 SELECT txid_current() IS NOT NULL AS new_xid;
