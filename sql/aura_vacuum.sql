@@ -119,6 +119,33 @@ INSERT INTO va SELECT g, 1, 'again ' || g FROM generate_series(1, 3000) g;
 INSERT INTO vh SELECT g, 1, 'again ' || g FROM generate_series(1, 3000) g;
 SELECT total_pages <= :pages_full AS no_growth FROM aura_stats('va');
 SELECT same_rows('va', 'vh');
+-- the free space map lists free pages in two classes: freed by the pass
+-- that just ran (2048 bytes: the transactions running then may still read
+-- them) and known to be reusable (4096, what a later pass finds); every
+-- free page is listed, and writers take the reusable ones first
+CREATE EXTENSION pg_freespacemap;
+CREATE FUNCTION fsm_classes(rel regclass, OUT fresh bigint, OUT ready bigint,
+                            OUT unlisted bigint)
+LANGUAGE sql AS $$
+  SELECT count(*) FILTER (WHERE avail = 2048), count(*) FILTER (WHERE avail = 4096),
+         (SELECT free_pages FROM aura_stats(rel)) - count(*) FILTER (WHERE avail > 0)
+    FROM pg_freespace(rel) $$;
+DELETE FROM va WHERE id <= 1500;
+DELETE FROM vh WHERE id <= 1500;
+SELECT compact_clean('va');
+SELECT txid_current() IS NOT NULL AS new_xid;
+VACUUM va;
+SELECT fresh = 0 AS none_fresh, ready > 0 AS has_ready, unlisted FROM fsm_classes('va');
+DELETE FROM va WHERE id > 1500;
+DELETE FROM vh WHERE id > 1500;
+VACUUM va;
+SELECT fresh > 0 AS has_fresh, ready > 0 AS has_ready, unlisted FROM fsm_classes('va');
+SELECT fresh AS fresh0, ready AS ready0 FROM fsm_classes('va') \gset
+INSERT INTO va SELECT g, 2, repeat('x', 100) FROM generate_series(1, 300) g;
+INSERT INTO vh SELECT g, 2, repeat('x', 100) FROM generate_series(1, 300) g;
+SELECT fresh = :fresh0 AS fresh_kept, ready < :ready0 AS ready_taken FROM fsm_classes('va');
+SELECT same_rows('va', 'vh');
+SELECT rowids, versions FROM aura_check('va');
 -- free pages at the end are truncated away (a map page, which stays,
 -- ends the table above; this one has only the first map page)
 CREATE TABLE vt (id int, v text) USING aura WITH (autovacuum_enabled = off);

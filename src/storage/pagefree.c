@@ -17,7 +17,17 @@
  * no such transaction can be left: its free xid, the next xid at the time
  * of freeing, must be removable for every snapshot (GlobalVisTest, the
  * nbtree page-recycling rule), and the writer must get a cleanup lock (no
- * pin left).  Hot standbys replay without such handshakes, so before a page
+ * pin left).
+ *
+ * The FSM knows free pages in two classes: a page known to be reusable is
+ * recorded with AURA_FREE_SPACE_READY, a page freed so recently that it
+ * may not be reusable yet with the smaller AURA_FREE_SPACE_FRESH.  VACUUM
+ * frees pages as fresh and records every free page it meets in the class
+ * it is in by then.  Writers look for ready pages first: right after a
+ * pass has freed its pages, the transactions running at that moment still
+ * keep them from being reused, and the FSM's round-robin search would
+ * otherwise hand out those fresh pages over and over while a few ready
+ * pages behind them went unused -- and the writer extended the table.  Hot standbys replay without such handshakes, so before a page
  * is reused or truncated away a conflict record resolves standby queries
  * whose snapshots could still see the old contents: nbtree's
  * XLOG_BTREE_REUSE_PAGE, whose redo touches no page and only calls
@@ -40,8 +50,16 @@
 #include "storage/smgr.h"
 #include "utils/rel.h"
 
-/* Free space recorded in the FSM for a free page */
-#define AURA_FREE_PAGE_SPACE	(BLCKSZ / 2)
+/*
+ * Free space recorded in the FSM for a free page: ready pages are reusable,
+ * fresh ones may not be yet.  A search for fresh pages finds both.  No hot
+ * page is ever in the FSM (writers fill their own target pages).
+ */
+#define AURA_FREE_SPACE_READY	(BLCKSZ / 2)
+#define AURA_FREE_SPACE_FRESH	(BLCKSZ / 4)
+
+/* How many pages of one class a writer looks at before it gives up */
+#define AURA_FREE_PAGE_TRIES	8
 
 /*
  * Turn an exclusively locked hot page into a FREE page and record it in the
@@ -65,23 +83,27 @@ aura_page_mark_free(Relation rel, Buffer buf)
 	aura_wal_finish(&wal);
 
 	/*
-	 * Into the free space map now, although it cannot be reused before the
-	 * transactions running now end: writers check (aura_take_free_page)
-	 * and pass over it until then, so the page is reused as soon as it can
-	 * be rather than a VACUUM pass later.
+	 * Into the free space map now, as a fresh page, although it cannot be
+	 * reused before the transactions running now end: writers check
+	 * (aura_take_free_page) and pass over it until then, so the page is
+	 * reused as soon as it can be rather than a VACUUM pass later.
 	 */
-	aura_page_record_free(rel, BufferGetBlockNumber(buf));
+	RecordPageWithFreeSpace(rel, BufferGetBlockNumber(buf),
+							AURA_FREE_SPACE_FRESH);
 }
 
 /*
- * (Re-)record a free page in the free space map: VACUUM does it for every
- * free page it meets, so a map lost in a crash (the FSM is not WAL-logged)
- * comes back.
+ * (Re-)record a locked free page in the free space map, in the class it is
+ * in now: VACUUM does it for every free page it meets, so a map lost in a
+ * crash (the FSM is not WAL-logged) comes back, and the pages that have
+ * become reusable since they were freed are found first.
  */
 void
-aura_page_record_free(Relation rel, BlockNumber blkno)
+aura_page_record_free(Relation rel, Buffer buf)
 {
-	RecordPageWithFreeSpace(rel, blkno, AURA_FREE_PAGE_SPACE);
+	RecordPageWithFreeSpace(rel, BufferGetBlockNumber(buf),
+							aura_free_page_reusable(rel, BufferGetPage(buf)) ?
+							AURA_FREE_SPACE_READY : AURA_FREE_SPACE_FRESH);
 }
 
 /* Has every transaction that could read a free page's old contents ended? */
@@ -130,30 +152,31 @@ aura_log_standby_conflict(Relation rel, BlockNumber blkno,
 }
 
 /*
- * Find a reusable free page in the free space map.  Returns it exclusively
- * locked (the caller initialises it, logging a full page image), or
+ * Look at up to AURA_FREE_PAGE_TRIES pages the FSM lists with at least
+ * `space' free.  Returns a reusable one exclusively locked, or
  * InvalidBuffer.  Pages that are no longer free are set to zero free space
- * in the FSM; free pages that are not reusable yet, or still pinned, stay
- * there for a later try (the FSM search moves on to the next page each
- * time, so they do not block the ones behind them).
+ * in the FSM, ready pages found not reusable after all go back to fresh;
+ * free pages that are not reusable yet, or still pinned, stay there for a
+ * later try (the FSM search moves on to the next page each time, so they
+ * do not block the ones behind them).
  */
-Buffer
-aura_take_free_page(Relation rel)
+static Buffer
+take_free_page_of_class(Relation rel, Size space, BlockNumber nblocks)
 {
-	BlockNumber blkno = GetPageWithFreeSpace(rel, AURA_FREE_PAGE_SPACE);
-	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
+	BlockNumber blkno = GetPageWithFreeSpace(rel, space);
 	int			tries;
 
-	for (tries = 0; tries < 8 && blkno != InvalidBlockNumber; tries++)
+	for (tries = 0;
+		 tries < AURA_FREE_PAGE_TRIES && blkno != InvalidBlockNumber;
+		 tries++)
 	{
 		Buffer		buf;
 		Page		page;
-		bool		gone = false;
+		Size		now = space;
 
 		if (blkno >= nblocks)
 		{
-			blkno = RecordAndGetPageWithFreeSpace(rel, blkno, 0,
-												  AURA_FREE_PAGE_SPACE);
+			blkno = RecordAndGetPageWithFreeSpace(rel, blkno, 0, space);
 			continue;
 		}
 		buf = ReadBuffer(rel, blkno);
@@ -167,16 +190,18 @@ aura_take_free_page(Relation rel)
 				RecordPageWithFreeSpace(rel, blkno, 0);
 				return buf;
 			}
-			gone = AuraPageGetKind(page) != AURA_PAGE_FREE;
+			if (AuraPageGetKind(page) != AURA_PAGE_FREE)
+				now = 0;
+			else if (space > AURA_FREE_SPACE_FRESH)
+				now = AURA_FREE_SPACE_FRESH;
 			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 		}
 		ReleaseBuffer(buf);
-		if (gone)
-			blkno = RecordAndGetPageWithFreeSpace(rel, blkno, 0,
-												  AURA_FREE_PAGE_SPACE);
+		if (now < space)
+			blkno = RecordAndGetPageWithFreeSpace(rel, blkno, now, space);
 		else
 		{
-			BlockNumber next = GetPageWithFreeSpace(rel, AURA_FREE_PAGE_SPACE);
+			BlockNumber next = GetPageWithFreeSpace(rel, space);
 
 			if (next == blkno)
 				break;			/* the only one: not yet */
@@ -184,6 +209,24 @@ aura_take_free_page(Relation rel)
 		}
 	}
 	return InvalidBuffer;
+}
+
+/*
+ * Find a reusable free page in the free space map, a ready one if there is
+ * one, else a fresh one that has become reusable.  Returns it exclusively
+ * locked (the caller initialises it, logging a full page image), or
+ * InvalidBuffer.
+ */
+Buffer
+aura_take_free_page(Relation rel)
+{
+	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
+	Buffer		buf;
+
+	buf = take_free_page_of_class(rel, AURA_FREE_SPACE_READY, nblocks);
+	if (!BufferIsValid(buf))
+		buf = take_free_page_of_class(rel, AURA_FREE_SPACE_FRESH, nblocks);
+	return buf;
 }
 
 /*

@@ -13,7 +13,7 @@
 #include "utils/rel.h"
 
 extern void aura_page_mark_free(Relation rel, Buffer buf);
-extern void aura_page_record_free(Relation rel, BlockNumber blkno);
+extern void aura_page_record_free(Relation rel, Buffer buf);
 extern Buffer aura_take_free_page(Relation rel);
 extern bool aura_free_page_reusable(Relation rel, Page page);
 extern void aura_log_standby_conflict(Relation rel, BlockNumber blkno,

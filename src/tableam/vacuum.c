@@ -1533,7 +1533,7 @@ vac_free_pages(AuraVacuum *vac)
 			vac->pages_freed += 1;
 		}
 		else if (kind == AURA_PAGE_FREE)
-			aura_page_record_free(vac->rel, blkno);
+			aura_page_record_free(vac->rel, buf);
 		UnlockReleaseBuffer(buf);
 	}
 
