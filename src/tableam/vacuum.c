@@ -1189,7 +1189,7 @@ vac_cold_source_cmp(const void *a, const void *b)
  *	  uniform updates would take long to bring a page below half.
  * Pages written by this pass are left for the next one.
  */
-#define AURA_COLD_REBUILD_DEAD_PERCENT	10
+#define AURA_COLD_REBUILD_DEAD_PERCENT	5
 
 /*
  * Pages only COLD_SPARSE_DEAD are rebuilt most dead first, at most
