@@ -172,8 +172,10 @@ SELECT count(*) AS not_in_heap FROM ca a TABLESAMPLE SYSTEM (30) REPEATABLE (1)
  WHERE NOT EXISTS (SELECT FROM ch h WHERE h.id = a.id AND h::text = a::text);
 
 -- ANALYZE samples the whole table (fewer rows than the sample size):
--- the same statistics as heap's
+-- the same statistics as heap's (it hands every row over)
+SET client_min_messages = debug1;
 ANALYZE ca;
+RESET client_min_messages;
 ANALYZE ch;
 SELECT reltuples FROM pg_class WHERE relname = 'ca';
 SELECT a.attname, a.null_frac = h.null_frac AS null_frac,
@@ -184,6 +186,38 @@ SELECT a.attname, a.null_frac = h.null_frac AS null_frac,
   FROM pg_stats a JOIN pg_stats h USING (attname)
  WHERE a.tablename = 'ca' AND h.tablename = 'ch'
  ORDER BY a.attname;
+-- a table many times the sample (300 rows at statistics target 1): ANALYZE
+-- hands over only a random share of the rows -- whole cold blocks, hot rows
+-- one by one -- and still counts every row
+CREATE TABLE cz (id int PRIMARY KEY, k int, v text, n numeric) USING aura
+  WITH (autovacuum_enabled = off);
+BEGIN;
+TRUNCATE cz;
+COPY cz FROM '/tmp/aura_cold_data.csv' WITH (FREEZE, FORMAT csv);
+COMMIT;
+UPDATE cz SET v = v WHERE id % 50 = 0;
+SELECT cold_rows, live_rows FROM aura_stats('cz');
+SET default_statistics_target = 1;
+SET client_min_messages = debug1;
+ANALYZE cz;
+RESET client_min_messages;
+RESET default_statistics_target;
+SELECT reltuples, relpages < 300 AS every_page_sampled
+  FROM pg_class WHERE relname = 'cz';
+SELECT attname,
+       CASE attname WHEN 'v' THEN abs(null_frac - 1 / 13.0) < 0.06
+                    WHEN 'n' THEN abs(null_frac - 1 / 7.0) < 0.08
+                    ELSE null_frac = 0 END AS null_frac,
+       CASE attname WHEN 'id' THEN n_distinct = -1
+                    WHEN 'k' THEN n_distinct BETWEEN 50 AND 200
+                    ELSE n_distinct <> 0 END AS n_distinct
+  FROM pg_stats WHERE tablename = 'cz' ORDER BY attname;
+-- the sample comes from all over the table
+SELECT (histogram_bounds::text::int[])[1] < 10000 AS low,
+       (histogram_bounds::text::int[])[2] > 10000 AS high
+  FROM pg_stats WHERE tablename = 'cz' AND attname = 'id';
+SELECT rowids, versions FROM aura_check('cz');
+DROP TABLE cz;
 
 -- COPY FREEZE into a table created in the same transaction; an aborted
 -- one leaves nothing; plain COPY writes no cold pages

@@ -21,11 +21,15 @@
 #include "access/tableam.h"
 #include "access/tsmapi.h"
 #include "access/xact.h"
+#include "commands/vacuum.h"
+#include "common/hashfn.h"
+#include "common/pg_prng.h"
 #include "executor/tuptable.h"
 #include "nodes/execnodes.h"
 #include "nodes/tidbitmap.h"
 #include "pgstat.h"
 #include "port/atomics.h"
+#include "storage/cold.h"
 #include "storage/meta.h"
 #include "storage/predicate.h"
 #include "storage/procarray.h"
@@ -70,6 +74,11 @@ typedef struct AuraScanDescData
 	BlockNumber an_nblocks;
 	uint64		an_next;
 	uint64		an_end;
+	double		an_rate;		/* share of the rows handed to the sample */
+	uint32		an_seed;		/* of the choice of cold blocks */
+	BlockNumber an_cold_block;	/* cold page an_cold_chosen describes */
+	uint16		an_cold_nitems;
+	uint8		an_cold_chosen[AURA_COLD_MAX_ITEMS / 8];	/* bit item - 1 */
 } AuraScanDescData;
 
 typedef AuraScanDescData *AuraScanDesc;
@@ -94,6 +103,7 @@ scan_reset(AuraScanDesc scan)
 	scan->entries_valid = false;
 	scan->sample_block = InvalidBlockNumber;
 	scan->an_nblocks = InvalidBlockNumber;
+	scan->an_cold_block = InvalidBlockNumber;
 }
 
 TableScanDesc
@@ -726,7 +736,102 @@ aura_scan_sample_next_tuple(TableScanDesc sscan,
  * scales what it finds by that number.  Physical block b is mapped to an
  * equal share of the rowid space, so the scaled counts estimate rows, not
  * versions or pages.
+ *
+ * ANALYZE reads every row of the sampled shares, and on a table of more
+ * than a few targrows rows its reservoir keeps only targrows of them.
+ * Counting a row is cheap (a cold row's map entry says it is live), but
+ * handing it over means decompressing its block and copying the row.  So
+ * aura hands over a random share of the rows (an_rate), large enough that
+ * the reservoir still chooses among about AURA_ANALYZE_OVERSAMPLE times
+ * the rows it keeps: cold rows by whole compressed blocks (a block is
+ * decompressed for all its rows or not at all; heap's ANALYZE takes whole
+ * pages too), hot rows one by one, each row with the same probability, so
+ * the sample stays uniform.  Every row is still counted: the row and dead
+ * row estimates do not change.  A shorter ANALYZE also holds its snapshot
+ * -- and with it VACUUM's horizon and the reuse of free pages -- for less
+ * time.
  */
+#define AURA_ANALYZE_OVERSAMPLE		4
+#define AURA_ANALYZE_ROWS_PER_TARGET 300	/* std_typanalyze's minrows */
+
+/*
+ * The share of the rows to hand to ANALYZE: its target rows come from the
+ * largest statistics target of the table's columns (or the default, which
+ * also stands for index expressions), and it samples min(targrows,
+ * nblocks) blocks.
+ */
+static double
+analyze_sample_rate(Relation rel, uint64 nrowids, BlockNumber nblocks)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			target = default_statistics_target;
+	double		targrows;
+	double		visited;
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && att->attstattarget > target)
+			target = att->attstattarget;
+	}
+	targrows = (double) AURA_ANALYZE_ROWS_PER_TARGET * target;
+	visited = (double) nrowids * Min(1.0, targrows / nblocks);
+	if (visited <= AURA_ANALYZE_OVERSAMPLE * targrows)
+		return 1.0;
+	return AURA_ANALYZE_OVERSAMPLE * targrows / visited;
+}
+
+/*
+ * Is the cold row of entry handed to the sample?  Whole compressed blocks
+ * are chosen, by a hash of (page, block) and the scan's seed; the choice
+ * for the items of the last cold page looked at is kept.  A cold page a
+ * copied map entry names is not reused before this scan's transaction ends
+ * (pagefree.c), and its image never changes, so the kept choice stays
+ * right.
+ */
+static bool
+analyze_cold_row_chosen(AuraScanDesc scan, const AuraMapEntry *entry)
+{
+	OffsetNumber item = entry->offset;
+
+	/* an item outside the page: let the reader report the damage */
+	if (item < 1 || item > AURA_COLD_MAX_ITEMS)
+		return true;
+	if (entry->block != scan->an_cold_block || item > scan->an_cold_nitems)
+	{
+		Relation	rel = scan->base.rs_rd;
+		const AuraColdBlock *blocks;
+		uint32		page_hash;
+		int			nblocks;
+		int			b;
+
+		scan->buf = ReleaseAndReadBuffer(scan->buf, rel, entry->block);
+		LockBuffer(scan->buf, BUFFER_LOCK_SHARE);
+		blocks = cold_page_directory(rel, scan->buf, &nblocks);
+		memset(scan->an_cold_chosen, 0, sizeof(scan->an_cold_chosen));
+		scan->an_cold_nitems = 0;
+		page_hash = hash_combine(scan->an_seed, murmurhash32(entry->block));
+		for (b = 0; b < nblocks; b++)
+		{
+			uint32		h = murmurhash32(hash_combine(page_hash, (uint32) b));
+			int			last = blocks[b].first_item + blocks[b].nitems - 1;
+			int			i;
+
+			if (h < scan->an_rate * 4294967296.0)
+				for (i = blocks[b].first_item; i <= last; i++)
+					scan->an_cold_chosen[(i - 1) / 8] |= 1 << ((i - 1) % 8);
+			scan->an_cold_nitems = Max(scan->an_cold_nitems, last);
+		}
+		LockBuffer(scan->buf, BUFFER_LOCK_UNLOCK);
+		scan->an_cold_block = entry->block;
+		if (item > scan->an_cold_nitems)
+			return true;
+	}
+	return (scan->an_cold_chosen[(item - 1) / 8] & (1 << ((item - 1) % 8))) != 0;
+}
+
 bool
 aura_scan_analyze_next_block(TableScanDesc sscan, BlockNumber blockno,
 							 BufferAccessStrategy bstrategy)
@@ -734,7 +839,16 @@ aura_scan_analyze_next_block(TableScanDesc sscan, BlockNumber blockno,
 	AuraScanDesc scan = (AuraScanDesc) sscan;
 
 	if (scan->an_nblocks == InvalidBlockNumber)
+	{
 		scan->an_nblocks = Max(RelationGetNumberOfBlocks(sscan->rs_rd), 1);
+		scan->an_rate = analyze_sample_rate(sscan->rs_rd, scan->nrowids,
+											scan->an_nblocks);
+		scan->an_seed = pg_prng_uint32(&pg_global_prng_state);
+		ereport(DEBUG1,
+				(errmsg_internal("ANALYZE of aura table \"%s\" hands over %.1f%% of the rows it counts",
+								 RelationGetRelationName(sscan->rs_rd),
+								 scan->an_rate * 100)));
+	}
 	scan->an_next = (uint64) ((double) blockno * scan->nrowids / scan->an_nblocks);
 	scan->an_end = (uint64) ((double) (blockno + 1) * scan->nrowids / scan->an_nblocks);
 	if (blockno + 1 >= scan->an_nblocks)
@@ -755,7 +869,8 @@ aura_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 		uint64		rowid = scan->an_next++;
 		const AuraMapEntry *entry;
 		AuraChainCursor cur;
-		bool		sampled = false;
+		bool		hand = true;
+		bool		counted = false;
 
 		/*
 		 * The chain starts at the entry of a copy of its map page (one map
@@ -770,6 +885,17 @@ aura_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 		entry = scan_entry(scan);
 		if (entry == NULL)
 			continue;
+		if (scan->an_rate < 1.0)
+		{
+			if (!(entry->flags & AURA_MAP_COLD))
+				hand = pg_prng_double(&pg_global_prng_state) < scan->an_rate;
+			else if (!analyze_cold_row_chosen(scan, entry))
+			{
+				/* a cold row is live for everyone: no need to read it */
+				*liverows += 1;
+				continue;
+			}
+		}
 		chain_start_at(&cur, rel, rowid, entry, BUFFER_LOCK_SHARE, &scan->buf);
 		if (cur.vh->flags & AURA_VF_MOVED)
 		{
@@ -779,40 +905,42 @@ aura_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 		}
 		do
 		{
-			bool		sample = false;
+			bool		live = false;
 
 			switch (HeapTupleSatisfiesVacuum(&cur.tuple, OldestXmin, cur.buf))
 			{
 				case HEAPTUPLE_LIVE:
-					sample = true;
+					live = true;
 					break;
 				case HEAPTUPLE_DEAD:
 				case HEAPTUPLE_RECENTLY_DEAD:
 					*deadrows += 1;
 					break;
 				case HEAPTUPLE_INSERT_IN_PROGRESS:
-					sample = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(cur.tuple.t_data));
+					live = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(cur.tuple.t_data));
 					break;
 				case HEAPTUPLE_DELETE_IN_PROGRESS:
 					if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(cur.tuple.t_data)))
 						*deadrows += 1;
 					else
-						sample = true;
+						live = true;
 					break;
 			}
-			if (sample && !sampled)
+			if (live)
 			{
-				HeapTupleData tuple = cur.tuple;
-
 				*liverows += 1;
-				sampled = true;
-				chain_end(&cur, &scan->buf);
-				aura_store_tuple(rel, &tuple, scan->buf, slot);
+				counted = true;
 				break;
 			}
 		} while (chain_next(&cur));
-		if (sampled)
+		if (counted && hand)
+		{
+			HeapTupleData tuple = cur.tuple;
+
+			chain_end(&cur, &scan->buf);
+			aura_store_tuple(rel, &tuple, scan->buf, slot);
 			return true;
+		}
 		chain_end(&cur, &scan->buf);
 	}
 	ExecClearTuple(slot);
