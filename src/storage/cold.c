@@ -260,26 +260,6 @@ cold_read_row(Relation rel, Buffer buf, OffsetNumber item, AuraColdRow *row)
 }
 
 /*
- * The checked block directory of the cold page in buf (pinned and locked by
- * the caller): *nblocks entries, valid while the lock is held.  Lets a
- * reader tell which block holds an item without decompressing anything.
- */
-const AuraColdBlock *
-cold_page_directory(Relation rel, Buffer buf, int *nblocks)
-{
-	Page		page = BufferGetPage(buf);
-	BlockNumber blkno = BufferGetBlockNumber(buf);
-	const char *problem;
-
-	if (!cold_page_is_cold(page))
-		aura_page_check_kind(rel, blkno, page, AURA_PAGE_COLD);
-	if ((problem = cold_check_header(page)) != NULL)
-		cold_corrupt(rel, blkno, problem);
-	*nblocks = AuraPageGetColdHeader(page)->nblocks;
-	return AuraPageGetColdHeader(page)->blocks;
-}
-
-/*
  * The rowids of every item of a cold page (rowids[item - 1]), decompressing
  * every block; for aura_check and VACUUM.  Returns the number of items, or
  * -1 with *problem set if the page is damaged (items out of rowid order

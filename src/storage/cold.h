@@ -118,8 +118,6 @@ extern void cold_read_row(Relation rel, Buffer buf, OffsetNumber item,
 						  AuraColdRow *row);
 extern int	cold_page_rows(Relation rel, Buffer buf, uint64 *rowids,
 						   char **problem);
-extern const AuraColdBlock *cold_page_directory(Relation rel, Buffer buf,
-												int *nblocks);
 
 /* Writing: the builder packs rows into cold pages */
 typedef struct AuraColdSource

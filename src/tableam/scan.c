@@ -29,7 +29,6 @@
 #include "nodes/tidbitmap.h"
 #include "pgstat.h"
 #include "port/atomics.h"
-#include "storage/cold.h"
 #include "storage/meta.h"
 #include "storage/predicate.h"
 #include "storage/procarray.h"
@@ -75,10 +74,7 @@ typedef struct AuraScanDescData
 	uint64		an_next;
 	uint64		an_end;
 	double		an_rate;		/* share of the rows handed to the sample */
-	uint32		an_seed;		/* of the choice of cold blocks */
-	BlockNumber an_cold_block;	/* cold page an_cold_chosen describes */
-	uint16		an_cold_nitems;
-	uint8		an_cold_chosen[AURA_COLD_MAX_ITEMS / 8];	/* bit item - 1 */
+	uint32		an_seed;		/* of the choice of cold rows */
 } AuraScanDescData;
 
 typedef AuraScanDescData *AuraScanDesc;
@@ -103,7 +99,6 @@ scan_reset(AuraScanDesc scan)
 	scan->entries_valid = false;
 	scan->sample_block = InvalidBlockNumber;
 	scan->an_nblocks = InvalidBlockNumber;
-	scan->an_cold_block = InvalidBlockNumber;
 }
 
 TableScanDesc
@@ -743,8 +738,8 @@ aura_scan_sample_next_tuple(TableScanDesc sscan,
  * handing it over means decompressing its block and copying the row.  So
  * aura hands over a random share of the rows (an_rate), large enough that
  * the reservoir still chooses among about AURA_ANALYZE_OVERSAMPLE times
- * the rows it keeps: cold rows by whole compressed blocks (a block is
- * decompressed for all its rows or not at all; heap's ANALYZE takes whole
+ * the rows it keeps: cold rows in runs of neighbouring items (so that most
+ * compressed blocks are not decompressed at all; heap's ANALYZE takes whole
  * pages too), hot rows one by one, each row with the same probability, so
  * the sample stays uniform.  Every row is still counted: the row and dead
  * row estimates do not change.  A shorter ANALYZE also holds its snapshot
@@ -784,52 +779,21 @@ analyze_sample_rate(Relation rel, uint64 nrowids, BlockNumber nblocks)
 }
 
 /*
- * Is the cold row of entry handed to the sample?  Whole compressed blocks
- * are chosen, by a hash of (page, block) and the scan's seed; the choice
- * for the items of the last cold page looked at is kept.  A cold page a
- * copied map entry names is not reused before this scan's transaction ends
- * (pagefree.c), and its image never changes, so the kept choice stays
- * right.
+ * Is the cold row of entry handed to the sample?  Cold rows are chosen in
+ * runs of AURA_ANALYZE_COLD_RUN items of one cold page, by a hash of (page,
+ * run) and the scan's seed: no page is read to decide, and a compressed
+ * block (about as many rows) is decompressed only if one of the at most
+ * two runs it overlaps is chosen.
  */
+#define AURA_ANALYZE_COLD_RUN	64
+
 static bool
 analyze_cold_row_chosen(AuraScanDesc scan, const AuraMapEntry *entry)
 {
-	OffsetNumber item = entry->offset;
+	uint32		h = hash_combine(scan->an_seed, murmurhash32(entry->block));
 
-	/* an item outside the page: let the reader report the damage */
-	if (item < 1 || item > AURA_COLD_MAX_ITEMS)
-		return true;
-	if (entry->block != scan->an_cold_block || item > scan->an_cold_nitems)
-	{
-		Relation	rel = scan->base.rs_rd;
-		const AuraColdBlock *blocks;
-		uint32		page_hash;
-		int			nblocks;
-		int			b;
-
-		scan->buf = ReleaseAndReadBuffer(scan->buf, rel, entry->block);
-		LockBuffer(scan->buf, BUFFER_LOCK_SHARE);
-		blocks = cold_page_directory(rel, scan->buf, &nblocks);
-		memset(scan->an_cold_chosen, 0, sizeof(scan->an_cold_chosen));
-		scan->an_cold_nitems = 0;
-		page_hash = hash_combine(scan->an_seed, murmurhash32(entry->block));
-		for (b = 0; b < nblocks; b++)
-		{
-			uint32		h = murmurhash32(hash_combine(page_hash, (uint32) b));
-			int			last = blocks[b].first_item + blocks[b].nitems - 1;
-			int			i;
-
-			if (h < scan->an_rate * 4294967296.0)
-				for (i = blocks[b].first_item; i <= last; i++)
-					scan->an_cold_chosen[(i - 1) / 8] |= 1 << ((i - 1) % 8);
-			scan->an_cold_nitems = Max(scan->an_cold_nitems, last);
-		}
-		LockBuffer(scan->buf, BUFFER_LOCK_UNLOCK);
-		scan->an_cold_block = entry->block;
-		if (item > scan->an_cold_nitems)
-			return true;
-	}
-	return (scan->an_cold_chosen[(item - 1) / 8] & (1 << ((item - 1) % 8))) != 0;
+	h = murmurhash32(hash_combine(h, (uint32) entry->offset / AURA_ANALYZE_COLD_RUN));
+	return h < scan->an_rate * 4294967296.0;
 }
 
 bool
