@@ -46,7 +46,10 @@
 #include "storage/lmgr.h"
 #include "storage/pagefree.h"
 #include "storage/aura_wal.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
 #include "storage/procarray.h"
+#include "storage/sinvaladt.h"
 #include "storage/smgr.h"
 #include "utils/rel.h"
 
@@ -117,6 +120,83 @@ aura_free_page_reusable(Relation rel, Page page)
 		 GlobalVisCheckRemovableXid(rel, freed));
 }
 
+/*
+ * The oldest xmin among the backends that could still read the old
+ * contents of a free page of one table, computed when first needed.
+ */
+typedef struct AuraReaders
+{
+	bool		known;
+	TransactionId oldest_xmin;	/* InvalidTransactionId: no such backend */
+} AuraReaders;
+
+/*
+ * Who could read a free page's old contents?  Only a backend that read a
+ * pointer into it before it was freed and still holds it: a scan of the
+ * table, which holds a lock on the table until its transaction ends and
+ * whose snapshot keeps its backend's xmin at or before the free xid.  So
+ * the page may be reused once every backend holding a lock on the table,
+ * and this one, has an xmin after the free xid or none.  VACUUM passes are
+ * left out, as the removability horizon leaves them out: a pass follows no
+ * pointer it read before another pass freed the page.
+ *
+ * GlobalVisCheckRemovableXid gives the same answer cheaply as long as no
+ * snapshot anywhere is older; but an ANALYZE of another table, or any
+ * long transaction elsewhere, holds that horizon back, and a VACUUM pass
+ * (like any statement) sees it move only when it takes a new snapshot.
+ */
+static TransactionId
+oldest_reader_xmin(Relation rel)
+{
+	LOCKTAG		tag;
+	VirtualTransactionId *lockers;
+	VirtualTransactionId *v;
+	TransactionId oldest = InvalidTransactionId;
+
+	SET_LOCKTAG_RELATION(tag, rel->rd_lockInfo.lockRelId.dbId,
+						 rel->rd_lockInfo.lockRelId.relId);
+	lockers = GetLockConflicts(&tag, AccessExclusiveLock, NULL);
+	for (v = lockers; VirtualTransactionIdIsValid(*v); v++)
+	{
+		PGPROC	   *proc = BackendIdGetProc(v->backendId);
+		TransactionId xmin;
+
+		/* (a prepared transaction has no backend and scans nothing) */
+		if (proc == NULL || (proc->statusFlags & PROC_IN_VACUUM))
+			continue;
+		xmin = *((volatile TransactionId *) &proc->xmin);
+		if (TransactionIdIsNormal(xmin) &&
+			(!TransactionIdIsValid(oldest) || TransactionIdPrecedes(xmin, oldest)))
+			oldest = xmin;
+	}
+	pfree(lockers);
+	if (!(MyProc->statusFlags & PROC_IN_VACUUM) &&
+		TransactionIdIsNormal(MyProc->xmin) &&
+		(!TransactionIdIsValid(oldest) ||
+		 TransactionIdPrecedes(MyProc->xmin, oldest)))
+		oldest = MyProc->xmin;
+	return oldest;
+}
+
+/* May this free page be reused now?  (see oldest_reader_xmin) */
+static bool
+free_page_reusable_now(Relation rel, Page page, AuraReaders *readers)
+{
+	TransactionId freed = AuraPageGetOpaque(page)->aux;
+
+	if (aura_free_page_reusable(rel, page))
+		return true;
+	if (AuraPageGetKind(page) != AURA_PAGE_FREE)
+		return false;
+	if (!readers->known)
+	{
+		readers->oldest_xmin = oldest_reader_xmin(rel);
+		readers->known = true;
+	}
+	return !TransactionIdIsValid(readers->oldest_xmin) ||
+		TransactionIdPrecedes(freed, readers->oldest_xmin);
+}
+
 /* A recent xid (not older than 2^31 xids) made full */
 static FullTransactionId
 full_xid_of(TransactionId xid)
@@ -164,6 +244,7 @@ static Buffer
 take_free_page_of_class(Relation rel, Size space, BlockNumber nblocks)
 {
 	BlockNumber blkno = GetPageWithFreeSpace(rel, space);
+	AuraReaders readers = {false, InvalidTransactionId};
 	int			tries;
 
 	for (tries = 0;
@@ -183,7 +264,8 @@ take_free_page_of_class(Relation rel, Size space, BlockNumber nblocks)
 		if (ConditionalLockBufferForCleanup(buf))
 		{
 			page = BufferGetPage(buf);
-			if (aura_free_page_reusable(rel, page))
+
+			if (free_page_reusable_now(rel, page, &readers))
 			{
 				aura_log_standby_conflict(rel, blkno,
 										  AuraPageGetOpaque(page)->aux);
