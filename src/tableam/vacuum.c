@@ -874,7 +874,7 @@ vac_cold_candidate(AuraVacuum *vac, AuraVersionHeader *vh, uint32 t_len)
 }
 
 static void
-vac_compact_page(AuraVacuum *vac, BlockNumber blkno)
+vac_compact_page(AuraVacuum *vac, BlockNumber blkno, bool move_rows)
 {
 	Buffer		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, blkno,
 										 RBM_NORMAL, vac->bstrategy);
@@ -908,7 +908,8 @@ vac_compact_page(AuraVacuum *vac, BlockNumber blkno)
 			continue;
 		if (vac->kept_bits[bit / 8] & (1 << (bit % 8)))
 		{
-			if (vac_movable(vac, vh) && nmovable < MaxHeapTuplesPerPage)
+			if (move_rows && vac_movable(vac, vh) &&
+				nmovable < MaxHeapTuplesPerPage)
 				movable[nmovable++] = off;
 			else
 				still_linked = true;
@@ -985,6 +986,31 @@ vac_compact_page(AuraVacuum *vac, BlockNumber blkno)
  * freeze records carry one.  So every VACUUM turns the settled rows cold.
  * (The tuple's xmin is lost for such rows, as with VACUUM FREEZE.)
  */
+
+/*
+ * A cold page whose last referenced row a rebuild has just moved is freed
+ * at once, not in vac_free_pages (which applies the same test): the
+ * rebuild's later pages can then reuse it as soon as the transactions
+ * running now have ended, so the table needs room for a few rebuilt pages
+ * rather than for all of a pass's.
+ */
+static void
+vac_free_emptied_cold_page(AuraVacuum *vac, BlockNumber blkno)
+{
+	Buffer		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, blkno,
+										 RBM_NORMAL, vac->bstrategy);
+	Page		page;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	page = BufferGetPage(buf);
+	if (AuraPageGetKind(page) == AURA_PAGE_COLD &&
+		!vac_written_meanwhile(vac, blkno, page))
+	{
+		aura_page_mark_free(vac->rel, buf);
+		vac->pages_freed += 1;
+	}
+	UnlockReleaseBuffer(buf);
+}
 
 /* Builder callback: move the map entries of the rows placed */
 static void
@@ -1113,6 +1139,9 @@ vac_cold_placed(void *arg, BlockNumber block, const AuraColdSource *src,
 		UnlockReleaseBuffer(mapbuf);
 		if (BufferIsValid(buf))
 			UnlockReleaseBuffer(buf);
+		if (from_cold && nok > 0 && srcblk < vac->nblocks &&
+			vac->kept[srcblk] == 0)
+			vac_free_emptied_cold_page(vac, srcblk);
 		i = end;
 	}
 	pfree(ok);
@@ -1440,9 +1469,14 @@ vac_rebuild_cold_pages(AuraVacuum *vac)
 	pfree(copy);
 }
 
-/* Empty the hot pages that hold few kept versions */
+/*
+ * Empty the hot pages that hold few kept versions.  Without move_rows only
+ * the pages with nothing linked left are freed: the pass does that before
+ * it rebuilds cold pages, so that the rebuild can reuse them (pagefree.c),
+ * while rows still waiting in the cold builder stay where they are.
+ */
 static void
-vac_compact_pages(AuraVacuum *vac)
+vac_compact_pages(AuraVacuum *vac, bool move_rows)
 {
 	BlockNumber blkno;
 
@@ -1467,7 +1501,7 @@ vac_compact_pages(AuraVacuum *vac)
 			(uint32) PageGetMaxOffsetNumber(page) * AURA_COMPACT_KEPT_PERCENT;
 		UnlockReleaseBuffer(buf);
 		if (sparse)
-			vac_compact_page(vac, blkno);
+			vac_compact_page(vac, blkno, move_rows);
 	}
 	if (BufferIsValid(vac->dest))
 	{
@@ -1708,6 +1742,8 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 								 PROGRESS_VACUUM_PHASE_VACUUM_HEAP);
 	if (vac.cold)
 	{
+		if (vac.nblocks > 0)
+			vac_compact_pages(&vac, false);
 		vac_rebuild_cold_pages(&vac);
 		cold_builder_flush(vac.builder, false);
 		cold_builder_counts(vac.builder, &cold_pages, &cold_rows);
@@ -1716,7 +1752,7 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	}
 	if (vac.nblocks > 0)
 	{
-		vac_compact_pages(&vac);
+		vac_compact_pages(&vac, true);
 		vac_free_pages(&vac);
 	}
 
