@@ -136,15 +136,25 @@ typedef struct AuraReaders
  * table, which holds a lock on the table until its transaction ends and
  * whose snapshot keeps its backend's xmin at or before the free xid.  So
  * the page may be reused once every backend holding a lock on the table,
- * and this one, has an xmin after the free xid or none.  VACUUM passes are
- * left out, as the removability horizon leaves them out: a pass follows no
- * pointer it read before another pass freed the page.
+ * and this one, has an xmin after the free xid or none (and the xmin
+ * standbys send back, below).  VACUUM passes are left out, as the
+ * removability horizon leaves them out: a pass follows no pointer it read
+ * before another pass freed the page.
  *
  * GlobalVisCheckRemovableXid gives the same answer cheaply as long as no
  * snapshot anywhere is older; but an ANALYZE of another table, or any
  * long transaction elsewhere, holds that horizon back, and a VACUUM pass
  * (like any statement) sees it move only when it takes a new snapshot.
  */
+static inline TransactionId
+older_xmin(TransactionId oldest, TransactionId xmin)
+{
+	if (TransactionIdIsNormal(xmin) &&
+		(!TransactionIdIsValid(oldest) || TransactionIdPrecedes(xmin, oldest)))
+		return xmin;
+	return oldest;
+}
+
 static TransactionId
 oldest_reader_xmin(Relation rel)
 {
@@ -152,6 +162,8 @@ oldest_reader_xmin(Relation rel)
 	VirtualTransactionId *lockers;
 	VirtualTransactionId *v;
 	TransactionId oldest = InvalidTransactionId;
+	TransactionId slot_xmin;
+	uint32		i;
 
 	SET_LOCKTAG_RELATION(tag, rel->rd_lockInfo.lockRelId.dbId,
 						 rel->rd_lockInfo.lockRelId.relId);
@@ -159,22 +171,32 @@ oldest_reader_xmin(Relation rel)
 	for (v = lockers; VirtualTransactionIdIsValid(*v); v++)
 	{
 		PGPROC	   *proc = BackendIdGetProc(v->backendId);
-		TransactionId xmin;
 
 		/* (a prepared transaction has no backend and scans nothing) */
 		if (proc == NULL || (proc->statusFlags & PROC_IN_VACUUM))
 			continue;
-		xmin = *((volatile TransactionId *) &proc->xmin);
-		if (TransactionIdIsNormal(xmin) &&
-			(!TransactionIdIsValid(oldest) || TransactionIdPrecedes(xmin, oldest)))
-			oldest = xmin;
+		oldest = older_xmin(oldest, *((volatile TransactionId *) &proc->xmin));
 	}
 	pfree(lockers);
-	if (!(MyProc->statusFlags & PROC_IN_VACUUM) &&
-		TransactionIdIsNormal(MyProc->xmin) &&
-		(!TransactionIdIsValid(oldest) ||
-		 TransactionIdPrecedes(MyProc->xmin, oldest)))
-		oldest = MyProc->xmin;
+	if (!(MyProc->statusFlags & PROC_IN_VACUUM))
+		oldest = older_xmin(oldest, MyProc->xmin);
+
+	/*
+	 * Standby queries read their own copies of the pages, and the page's
+	 * reuse record cancels those that could read the old contents.  With
+	 * hot_standby_feedback they must not be cancelled: the primary keeps
+	 * the pages for them as it keeps versions, through the xmin that a
+	 * walsender advertises for all databases or a replication slot holds.
+	 */
+	ProcArrayGetReplicationSlotXmin(&slot_xmin, NULL);
+	oldest = older_xmin(oldest, slot_xmin);
+	for (i = 0; i < ProcGlobal->allProcCount; i++)
+	{
+		PGPROC	   *proc = &ProcGlobal->allProcs[i];
+
+		if (proc->statusFlags & PROC_AFFECTS_ALL_HORIZONS)
+			oldest = older_xmin(oldest, *((volatile TransactionId *) &proc->xmin));
+	}
 	return oldest;
 }
 
