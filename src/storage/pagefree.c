@@ -14,10 +14,12 @@
  * transaction that was running when the page was freed, and may read on.
  *
  * The page is reused (initialised as a new hot page by a writer) only when
- * no such transaction can be left: its free xid, the next xid at the time
- * of freeing, must be removable for every snapshot (GlobalVisTest, the
- * nbtree page-recycling rule), and the writer must get a cleanup lock (no
- * pin left).
+ * no such transaction can be left, and the writer must get a cleanup lock
+ * (no pin left).  No such transaction is left when the page's free xid, the
+ * next xid at the time of freeing, is removable for every snapshot
+ * (GlobalVisTest, the nbtree page-recycling rule) -- or, when that horizon
+ * is held back, when no backend that holds a lock on the table has a
+ * snapshot from before the freeing (oldest_reader_xmin).
  *
  * The FSM knows free pages in two classes: a page known to be reusable is
  * recorded with AURA_FREE_SPACE_READY, a page freed so recently that it
@@ -27,9 +29,11 @@
  * pass has freed its pages, the transactions running at that moment still
  * keep them from being reused, and the FSM's round-robin search would
  * otherwise hand out those fresh pages over and over while a few ready
- * pages behind them went unused -- and the writer extended the table.  Hot standbys replay without such handshakes, so before a page
- * is reused or truncated away a conflict record resolves standby queries
- * whose snapshots could still see the old contents: nbtree's
+ * pages behind them went unused -- and the writer extended the table.
+ *
+ * Hot standbys replay without such handshakes, so before a page is reused
+ * or truncated away a conflict record resolves standby queries whose
+ * snapshots could still see the old contents: nbtree's
  * XLOG_BTREE_REUSE_PAGE, whose redo touches no page and only calls
  * ResolveRecoveryConflictWithSnapshotFullXid for the relation.
  *
@@ -109,7 +113,11 @@ aura_page_record_free(Relation rel, Buffer buf)
 							AURA_FREE_SPACE_READY : AURA_FREE_SPACE_FRESH);
 }
 
-/* Has every transaction that could read a free page's old contents ended? */
+/*
+ * Has every transaction that could read a free page's old contents ended,
+ * by the cheap global test?  (Classing pages in the FSM and truncation use
+ * it alone; writers taking a page also try oldest_reader_xmin.)
+ */
 bool
 aura_free_page_reusable(Relation rel, Page page)
 {
@@ -130,6 +138,16 @@ typedef struct AuraReaders
 	TransactionId oldest_xmin;	/* InvalidTransactionId: no such backend */
 } AuraReaders;
 
+/* The older of two xmins; an invalid one does not count */
+static inline TransactionId
+older_xmin(TransactionId oldest, TransactionId xmin)
+{
+	if (TransactionIdIsNormal(xmin) &&
+		(!TransactionIdIsValid(oldest) || TransactionIdPrecedes(xmin, oldest)))
+		return xmin;
+	return oldest;
+}
+
 /*
  * Who could read a free page's old contents?  Only a backend that read a
  * pointer into it before it was freed and still holds it: a scan of the
@@ -146,15 +164,6 @@ typedef struct AuraReaders
  * long transaction elsewhere, holds that horizon back, and a VACUUM pass
  * (like any statement) sees it move only when it takes a new snapshot.
  */
-static inline TransactionId
-older_xmin(TransactionId oldest, TransactionId xmin)
-{
-	if (TransactionIdIsNormal(xmin) &&
-		(!TransactionIdIsValid(oldest) || TransactionIdPrecedes(xmin, oldest)))
-		return xmin;
-	return oldest;
-}
-
 static TransactionId
 oldest_reader_xmin(Relation rel)
 {
