@@ -204,6 +204,14 @@ vac_page_changed(AuraVacuum *vac, BlockNumber blkno, Page page,
 		vac->own_lsn[blkno] = PageGetLSN(page);
 }
 
+/* Free a page the pass holds exclusively (pagefree.c) and count it */
+static void
+vac_mark_free(AuraVacuum *vac, Buffer buf)
+{
+	aura_page_mark_free(vac->rel, buf);
+	vac->pages_freed += 1;
+}
+
 static void
 vac_mark_blobs(AuraVacuum *vac, HeapTuple tuple)
 {
@@ -955,8 +963,7 @@ vac_compact_page(AuraVacuum *vac, BlockNumber blkno, bool move_rows)
 
 	if (!still_linked)
 	{
-		aura_page_mark_free(vac->rel, buf);
-		vac->pages_freed += 1;
+		vac_mark_free(vac, buf);
 	}
 	vac->kept[blkno] = still_linked ? Max(vac->kept[blkno], 1) : 0;
 	UnlockReleaseBuffer(buf);
@@ -1005,10 +1012,7 @@ vac_free_emptied_cold_page(AuraVacuum *vac, BlockNumber blkno)
 	page = BufferGetPage(buf);
 	if (AuraPageGetKind(page) == AURA_PAGE_COLD &&
 		!vac_written_meanwhile(vac, blkno, page))
-	{
-		aura_page_mark_free(vac->rel, buf);
-		vac->pages_freed += 1;
-	}
+		vac_mark_free(vac, buf);
 	UnlockReleaseBuffer(buf);
 }
 
@@ -1555,17 +1559,13 @@ vac_free_pages(AuraVacuum *vac)
 			if (opaque->aux == freeing_blob && freeing_blob != InvalidBlockNumber)
 			{
 				vac_standby_conflict(vac);
-				aura_page_mark_free(vac->rel, buf);
-				vac->pages_freed += 1;
+				vac_mark_free(vac, buf);
 				vac->blob_pages_freed += 1;
 			}
 		}
 		else if ((kind == AURA_PAGE_HOT || kind == AURA_PAGE_COLD) &&
 				 !vac_written_meanwhile(vac, blkno, page))
-		{
-			aura_page_mark_free(vac->rel, buf);
-			vac->pages_freed += 1;
-		}
+			vac_mark_free(vac, buf);
 		else if (kind == AURA_PAGE_FREE)
 			aura_page_record_free(vac->rel, buf);
 		UnlockReleaseBuffer(buf);
