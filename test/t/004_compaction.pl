@@ -620,17 +620,12 @@ log_statement = none
 max_connections = 30
 ));
 $primary->start;
-$primary->backup('base');
-my $standby = PostgreSQL::Test::Cluster->new('standby');
-$standby->init_from_backup($primary, 'base', has_streaming => 1);
-$standby->append_conf(
-	'postgresql.conf', qq(
-max_standby_streaming_delay = 0
-hot_standby_feedback = off
-wal_receiver_status_interval = 1s
-log_recovery_conflict_waits = on
-));
-$standby->start;
+my $standby = start_standby(
+	$primary, 'standby',
+	max_standby_streaming_delay => '0',
+	hot_standby_feedback => 'off',
+	wal_receiver_status_interval => '1s',
+	log_recovery_conflict_waits => 'on');
 
 # The extension, the table and its contents reach the standby through WAL.
 $primary->safe_psql('postgres', 'CREATE EXTENSION auradb');

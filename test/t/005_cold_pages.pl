@@ -658,17 +658,12 @@ max_connections = 30
 max_wal_size = 1GB
 ));
 $primary->start;
-$primary->backup('base');
-my $standby = PostgreSQL::Test::Cluster->new('standby');
-$standby->init_from_backup($primary, 'base', has_streaming => 1);
-$standby->append_conf(
-	'postgresql.conf', qq(
-max_standby_streaming_delay = 0
-hot_standby_feedback = off
-wal_receiver_status_interval = 1s
-log_recovery_conflict_waits = on
-));
-$standby->start;
+my $standby = start_standby(
+	$primary, 'standby',
+	max_standby_streaming_delay => '0',
+	hot_standby_feedback => 'off',
+	wal_receiver_status_interval => '1s',
+	log_recovery_conflict_waits => 'on');
 
 # Everything reaches the standby through WAL.  acc: COPY FREEZE in the
 # creating transaction; acc2: INSERT, then VACUUM FREEZE.

@@ -84,16 +84,11 @@ INSERT INTO reuse SELECT g, repeat('y', 200) FROM generate_series(1, 2000) g;
 	check_clean($primary, 'reuse', "holder read $reads");
 }
 
-$primary->backup('b');
-my $standby = PostgreSQL::Test::Cluster->new('feedback_standby');
-$standby->init_from_backup($primary, 'b', has_streaming => 1);
-$standby->append_conf(
-	'postgresql.conf', qq(
-hot_standby_feedback = on
-wal_receiver_status_interval = 1s
-max_standby_streaming_delay = 0
-));
-$standby->start;
+my $standby = start_standby(
+	$primary, 'feedback_standby',
+	hot_standby_feedback => 'on',
+	wal_receiver_status_interval => '1s',
+	max_standby_streaming_delay => '0');
 
 # Part 2, with a standby.  Rows deleted before the standby query starts:
 # VACUUM may remove them, and frees their pages, while the query runs

@@ -1,7 +1,9 @@
 # test/t/AuraTap.pm - helpers shared by auradb's TAP tests (004_compaction,
-# 005_cold_pages): aura_stats() and aura_check() of a table, queries under a
-# forced scan type, the server log check, background psql scripts, and a
-# standby answering queries while the primary is loaded and compacted.
+# 005_cold_pages, 006_autocompact, 007_reuse_feedback): aura_stats() and
+# aura_check() of a table, queries under a forced scan type, the server log
+# check, background psql scripts, starting and reconfiguring a streaming
+# standby, and a standby answering queries while the primary is loaded and
+# compacted.
 package AuraTap;
 
 use strict;
@@ -9,12 +11,13 @@ use warnings;
 use Exporter 'import';
 use IPC::Run;
 use JSON::PP;
+use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(%scan stats check_clean check_plan scan_result
   check_log_health background_psql_script generated_psql finish_quietly
-  reconfigure_standby standby_phase);
+  start_standby reconfigure_standby standby_phase);
 
 # Planner settings that force one scan type, and what its plan shows (%s:
 # the index, or the table for seq scans).
@@ -135,6 +138,22 @@ sub generated_psql
 		],
 		'>', $out, '2>&1',
 		IPC::Run::timeout($timeout));
+}
+
+# Start a streaming standby called $name from a new base backup of
+# $primary, with the settings given (name => value) in its
+# postgresql.conf; returns the node.
+sub start_standby
+{
+	my ($primary, $name, %settings) = @_;
+
+	$primary->backup("${name}_base");
+	my $standby = PostgreSQL::Test::Cluster->new($name);
+	$standby->init_from_backup($primary, "${name}_base", has_streaming => 1);
+	$standby->append_conf('postgresql.conf',
+		join('', map { "$_ = $settings{$_}\n" } sort keys %settings));
+	$standby->start;
+	return $standby;
 }
 
 # Change settings of a running node (name => value) by appending them to
