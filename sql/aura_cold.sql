@@ -678,10 +678,19 @@ SELECT hot_pages, free_pages, cold_rows = live_rows AS all_cold FROM aura_stats(
 UPDATE cg SET v = v || 'x' WHERE id % 2 = 0;
 UPDATE cgh SET v = v || 'x' WHERE id % 2 = 0;
 SELECT hot_pages > 0 AS hot, cold_rows FROM aura_stats('cg');
--- autovacuum is told of the dead version each materialisation leaves (the
--- cold item) besides the updated one: twice heap's dead tuples
+-- an update of a cold row chains its new version to the cold row itself:
+-- one dead version per update, as on heap
 SELECT pg_stat_force_next_flush();
-SELECT h.n_dead_tup AS heap_dead, a.n_dead_tup = 2 * h.n_dead_tup AS aura_twice
+SELECT h.n_dead_tup AS heap_dead, a.n_dead_tup = h.n_dead_tup AS aura_same
+  FROM pg_stat_user_tables a, pg_stat_user_tables h
+ WHERE a.relid = 'cg'::regclass AND h.relid = 'cgh'::regclass;
+-- a delete materialises the cold row first, and autovacuum is told of the
+-- dead version that leaves (the cold item) besides the deleted one
+DELETE FROM cg WHERE id % 10 = 1;
+DELETE FROM cgh WHERE id % 10 = 1;
+SELECT pg_stat_force_next_flush();
+SELECT h.n_dead_tup - 2500 AS heap_deleted,
+       a.n_dead_tup - 2500 = 2 * (h.n_dead_tup - 2500) AS aura_twice
   FROM pg_stat_user_tables a, pg_stat_user_tables h
  WHERE a.relid = 'cg'::regclass AND h.relid = 'cgh'::regclass;
 SELECT txid_current() IS NOT NULL AS new_xid;

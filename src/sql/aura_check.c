@@ -123,23 +123,30 @@ check_problem_str(AuraChecker *ck, BlockNumber blkno, const char *what)
 					RelationGetRelationName(ck->rel), blkno, what)));
 }
 
-/* A map entry naming a cold row: the item exists and carries the rowid */
-static void
-check_cold_entry(AuraChecker *ck, uint64 rowid, const AuraMapEntry *entry)
+/*
+ * A pointer to a cold row (a map entry, or the prev pointer of a version
+ * chained to it, `what'): the item exists and carries the rowid.  Returns
+ * whether it does (a damaged page is reported once, by the page loop).
+ */
+static bool
+check_cold_item(AuraChecker *ck, uint64 rowid, BlockNumber block,
+				OffsetNumber offset, const char *what)
 {
-	if (entry->block >= ck->nblocks)
+	char		msg[200];
+
+	if (block >= ck->nblocks)
 	{
-		check_problem(ck, "rowid %llu: cold row pointer to block %llu past the end%s",
-					  rowid, entry->block, (uint64) 0);
-		return;
+		snprintf(msg, sizeof(msg), "rowid %%llu: %s to block %%llu past the end%%s", what);
+		check_problem(ck, msg, rowid, block, (uint64) 0);
+		return false;
 	}
-	if (ck->cold_block != entry->block)
+	if (ck->cold_block != block)
 	{
 		Buffer		buf;
-		uint16		kind = check_read(ck, entry->block, &buf);
+		uint16		kind = check_read(ck, block, &buf);
 		char	   *problem = NULL;
 
-		ck->cold_block = entry->block;
+		ck->cold_block = block;
 		if (kind != AURA_PAGE_COLD)
 			ck->cold_nitems = -2;
 		else
@@ -148,16 +155,61 @@ check_cold_entry(AuraChecker *ck, uint64 rowid, const AuraMapEntry *entry)
 		UnlockReleaseBuffer(buf);
 	}
 	if (ck->cold_nitems == -2)
-		check_problem(ck, "rowid %llu: cold row pointer to block %llu, which is not a cold page%s",
-					  rowid, entry->block, (uint64) 0);
-	else if (ck->cold_nitems >= 0 &&
-			 (entry->offset < 1 || entry->offset > ck->cold_nitems ||
-			  ck->cold_rowids[entry->offset - 1] != rowid))
-		check_problem(ck, "rowid %llu: cold row pointer to (%llu,%llu), an item of another rowid or none",
-					  rowid, entry->block, entry->offset);
-	/* a damaged page (-1) is reported once, by the page loop */
+	{
+		snprintf(msg, sizeof(msg), "rowid %%llu: %s to block %%llu, which is not a cold page%%s", what);
+		check_problem(ck, msg, rowid, block, (uint64) 0);
+		return false;
+	}
+	if (ck->cold_nitems >= 0 &&
+		(offset < 1 || offset > ck->cold_nitems ||
+		 ck->cold_rowids[offset - 1] != rowid))
+	{
+		snprintf(msg, sizeof(msg), "rowid %%llu: %s to (%%llu,%%llu), an item of another rowid or none", what);
+		check_problem(ck, msg, rowid, block, offset);
+		return false;
+	}
 	ck->versions++;
+	return ck->cold_nitems >= 0;
+}
+
+/* A map entry naming a cold row */
+static void
+check_cold_entry(AuraChecker *ck, uint64 rowid, const AuraMapEntry *entry)
+{
+	(void) check_cold_item(ck, rowid, entry->block, entry->offset,
+						   "cold row pointer");
 	ck->cold_rows++;
+}
+
+/*
+ * A version chained to a cold row (AURA_VF_PREV_COLD): the row exists, and
+ * is it visible to our snapshot with its implicit xmax?
+ */
+static bool
+check_cold_predecessor(AuraChecker *ck, uint64 rowid, HeapTupleHeader successor,
+					   BlockNumber block, OffsetNumber offset)
+{
+	Buffer		buf;
+	AuraColdRow row;
+	HeapTupleData tuple;
+	bool		visible;
+
+	if (!check_cold_item(ck, rowid, block, offset, "pointer to the cold row it updated"))
+		return false;
+	buf = ReadBuffer(ck->rel, block);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	cold_read_row(ck->rel, buf, offset, &row);
+	tuple.t_len = row.t_len;
+	tuple.t_data = palloc(row.t_len);
+	memcpy(tuple.t_data, row.t_data, row.t_len);
+	aura_rowid_to_tid(rowid, &tuple.t_self);
+	tuple.t_tableOid = RelationGetRelid(ck->rel);
+	chain_cold_implicit_xmax(tuple.t_data, tuple.t_len, successor,
+							 &tuple.t_self);
+	visible = HeapTupleSatisfiesVisibility(&tuple, ck->snapshot, buf);
+	UnlockReleaseBuffer(buf);
+	pfree(tuple.t_data);
+	return visible;
 }
 
 /* Check the blobs a version references */
@@ -280,6 +332,16 @@ check_chain(AuraChecker *ck, uint64 rowid, const AuraMapEntry *entry)
 
 		block = vh->prev_block;
 		offset = vh->prev_offset;
+		if ((vh->flags & AURA_VF_PREV_COLD) && block != InvalidBlockNumber)
+		{
+			HeapTupleHeaderData successor;
+
+			memcpy(&successor, tuple.t_data, SizeofHeapTupleHeader);
+			UnlockReleaseBuffer(buf);
+			if (check_cold_predecessor(ck, rowid, &successor, block, offset))
+				visible++;
+			break;
+		}
 		UnlockReleaseBuffer(buf);
 	}
 	if (visible > 1)

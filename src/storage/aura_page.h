@@ -163,6 +163,16 @@ typedef struct AuraVersionHeader
  */
 #define AURA_VF_MATERIALISED	0x0004
 
+/*
+ * AURA_VF_PREV_COLD: prev names an item of a cold page (cold.h), the row
+ * this version updated in place of a materialised copy: the first NO KEY
+ * UPDATE of a cold row that keeps its rowid appends only the new version.
+ * The cold row's xmax is implicit, this version's xmin (chain.c builds the
+ * header it would have).  VACUUM drops the link once this version's xmin
+ * is older than every snapshot.
+ */
+#define AURA_VF_PREV_COLD		0x0008
+
 #define AURA_VERSION_HDRSZ	MAXALIGN(sizeof(AuraVersionHeader))
 
 /* A page a writer may initialise as a new hot page */

@@ -149,10 +149,13 @@ vlog_get_version(Page page, OffsetNumber offnum)
  *	 VLOG_CHAIN:	 it is chained in front of the newest version;
  *	 VLOG_REPLACE:	 it is the rowid's only version and replaces the entry
  *					 *expect (a cold row being materialised), only if the
- *					 entry still is *expect under the map page's lock.
+ *					 entry still is *expect under the map page's lock;
+ *	 VLOG_CHAIN_COLD: the entry *expect names a cold row, and the version
+ *					 is chained in front of it (AURA_VF_PREV_COLD), only if
+ *					 the entry still is *expect.
  * vflags (AURA_VF_*) are set on the new version.  Returns false, having
- * written nothing, if a VLOG_REPLACE found the entry changed.  If stored is
- * given, it receives the version's place.
+ * written nothing, if a VLOG_REPLACE or VLOG_CHAIN_COLD found the entry
+ * changed.  If stored is given, it receives the version's place.
  */
 bool
 vlog_store_version(Relation rel, uint64 rowid, HeapTuple tuple,
@@ -171,7 +174,9 @@ vlog_store_version(Relation rel, uint64 rowid, HeapTuple tuple,
 	OffsetNumber prev_offset = InvalidOffsetNumber;
 	OffsetNumber offnum;
 
-	AURA_CHECK((mode == VLOG_REPLACE) == (expect != NULL));
+	AURA_CHECK((mode == VLOG_REPLACE || mode == VLOG_CHAIN_COLD) ==
+			   (expect != NULL));
+	AURA_CHECK(mode != VLOG_CHAIN_COLD || (expect->flags & AURA_MAP_COLD));
 
 	/* make sure the map page exists before any page is locked */
 	(void) rowmap_page_block(rel, RowidGetMapPageNo(rowid), true);
@@ -180,7 +185,7 @@ vlog_store_version(Relation rel, uint64 rowid, HeapTuple tuple,
 	isnew = AuraPageIsFresh(BufferGetPage(hotbuf));
 	mapbuf = rowmap_lock_page(rel, rowid, BUFFER_LOCK_EXCLUSIVE, true);
 	entry = rowmap_page_entry(BufferGetPage(mapbuf), rowid);
-	if (mode == VLOG_REPLACE &&
+	if ((mode == VLOG_REPLACE || mode == VLOG_CHAIN_COLD) &&
 		(entry->block != expect->block || entry->offset != expect->offset ||
 		 entry->flags != expect->flags))
 	{
@@ -189,11 +194,15 @@ vlog_store_version(Relation rel, uint64 rowid, HeapTuple tuple,
 		return false;
 	}
 	AURA_CHECK((mode == VLOG_NEW_ROWID) == !AuraMapEntryIsUsed(entry));
-	if (mode == VLOG_CHAIN)
+	if (mode == VLOG_CHAIN || mode == VLOG_CHAIN_COLD)
 	{
 		prev_block = entry->block;
 		prev_offset = entry->offset;
 	}
+	AURA_CHECK(mode == VLOG_CHAIN_COLD || !(entry->flags & AURA_MAP_COLD) ||
+			   mode == VLOG_REPLACE);
+	if (mode == VLOG_CHAIN_COLD)
+		vflags |= AURA_VF_PREV_COLD;
 
 	aura_wal_start(&wal, rel);
 	hotpage = aura_wal_register(&wal, hotbuf, isnew);

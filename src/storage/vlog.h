@@ -39,7 +39,8 @@ typedef enum VlogStoreMode
 {
 	VLOG_NEW_ROWID,				/* the rowid's first version */
 	VLOG_CHAIN,					/* in front of the newest version */
-	VLOG_REPLACE				/* the only version, replacing an entry */
+	VLOG_REPLACE,				/* the only version, replacing an entry */
+	VLOG_CHAIN_COLD				/* in front of the cold row an entry names */
 } VlogStoreMode;
 
 extern bool vlog_store_version(Relation rel, uint64 rowid, HeapTuple tuple,

@@ -41,9 +41,19 @@ typedef struct AuraChainCursor
 	AuraVersionHeader *vh;
 	HeapTupleData tuple;		/* t_self is the logical TID */
 	bool		cold;			/* at a cold row: tuple.t_data is in the
-								 * decompression cache, vh is cold_vh */
+								 * decompression cache (or, below a
+								 * successor, a copy with the implicit xmax),
+								 * vh is cold_vh */
 	AuraVersionHeader cold_vh;	/* a cold row's version header: no prev */
+	BlockNumber succ_block;		/* cold row below a successor (its
+								 * AURA_VF_PREV_COLD version): that
+								 * version; else InvalidBlockNumber */
+	OffsetNumber succ_offset;
 } AuraChainCursor;
+
+/* Is the cursor at a cold row that a successor's prev pointer names? */
+#define ChainAtColdPredecessor(cur) \
+	((cur)->cold && (cur)->succ_block != InvalidBlockNumber)
 
 /* autocompact.c */
 #define AURA_AUTOCOMPACT_MIN_PAGES	64	/* the smallest trigger, in pages */
@@ -63,6 +73,11 @@ typedef enum AuraXminState
 
 extern bool chain_first(AuraChainCursor *cur, Relation rel, uint64 rowid,
 						int lockmode, Buffer *keep);
+extern bool chain_first_for_write(AuraChainCursor *cur, Relation rel,
+								  uint64 rowid);
+extern void chain_cold_implicit_xmax(HeapTupleHeader t, uint32 t_len,
+									 HeapTupleHeader successor,
+									 ItemPointer self);
 extern void chain_start_at(AuraChainCursor *cur, Relation rel, uint64 rowid,
 						   const AuraMapEntry *entry, int lockmode,
 						   Buffer *keep);

@@ -20,9 +20,16 @@
  *
  * A map entry may name a cold row instead (cold.h): the chain is that one
  * frozen row.  Its tuple lives in the decompression cache, so whoever keeps
- * it beyond the next read copies it (aura_store_tuple does).  Writers never
- * work on a cold row: chain_first with an exclusive lock materialises it as
- * a hot version first.
+ * it beyond the next read copies it (aura_store_tuple does).  A chain may
+ * also end in a cold row: the oldest hot version's prev names it
+ * (AURA_VF_PREV_COLD) when an update chained the new version straight to
+ * the cold row.  Such a row is read as a copy that carries its implicit
+ * xmax, the successor's xmin (chain_cold_implicit_xmax), so the visibility
+ * routines and the writers' conflict checks see it as they would see a
+ * materialised copy whose xmax the update set.  Nobody writes a cold row:
+ * chain_first with an exclusive lock materialises a cold head first, and
+ * modify_acquire decides what a writer does instead (dml.c).  Cold pages
+ * are only ever share-locked.
  *
  *-------------------------------------------------------------------------
  */
@@ -39,10 +46,59 @@
 #include "storage/rowmap.h"
 #include "storage/vlog.h"
 #include "tableam/aura_tableam.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+/*
+ * Copies of cold rows below a successor, with their implicit xmax.  Like
+ * the decompression cache they hold what cursors hand out, so the same rule
+ * applies: whoever keeps such a tuple beyond the next few reads copies it
+ * (aura_store_tuple does).  A ring of a few is enough, as for that cache.
+ */
+#define COLD_COPY_SLOTS		4
+static char *cold_copies[COLD_COPY_SLOTS];
+static int	cold_copy_next;
+
+/*
+ * Give the copy t of a cold row the xmax it has as the predecessor of
+ * `successor': the successor's inserter, as a NO KEY UPDATE that kept the
+ * rowid, exactly what writing it into a materialised copy would have left
+ * (modify_write_xmax), hint bits taken from the successor's xmin.  The
+ * cold row itself is frozen and has no xmax, so nothing else changes.
+ */
+void
+chain_cold_implicit_xmax(HeapTupleHeader t, uint32 t_len,
+						 HeapTupleHeader successor, ItemPointer self)
+{
+	TransactionId updater = HeapTupleHeaderGetRawXmin(successor);
+
+	AURA_CHECK(t_len >= SizeofHeapTupleHeader);
+	t->t_infomask &= ~(HEAP_XMAX_BITS | HEAP_COMBOCID);
+	t->t_infomask2 &= ~(HEAP_KEYS_UPDATED | HEAP_HOT_UPDATED);
+	if (HeapTupleHeaderXminCommitted(successor))
+		t->t_infomask |= HEAP_XMAX_COMMITTED;	/* also when frozen */
+	else if (HeapTupleHeaderXminInvalid(successor))
+		t->t_infomask |= HEAP_XMAX_INVALID;
+	HeapTupleHeaderSetXmax(t, updater);
+
+	/*
+	 * Our own update: the cold row's cmax is the successor's cmin, which
+	 * only the updating backend can resolve (combo command ids).
+	 */
+	if (!(successor->t_infomask & HEAP_XMIN_COMMITTED) &&
+		TransactionIdIsCurrentTransactionId(updater))
+		t->t_choice.t_heap.t_field3.t_cid = HeapTupleHeaderGetCmin(successor);
+	else
+		t->t_choice.t_heap.t_field3.t_cid = FirstCommandId;
+	t->t_ctid = *self;
+}
+
+/*
+ * Read the version the cursor is at.  successor: the header of the
+ * version whose AURA_VF_PREV_COLD prev pointer led here, or NULL.
+ */
 static void
-chain_load(AuraChainCursor *cur)
+chain_load(AuraChainCursor *cur, HeapTupleHeader successor)
 {
 	Page		page = BufferGetPage(cur->buf);
 	ItemId		lp;
@@ -63,12 +119,26 @@ chain_load(AuraChainCursor *cur)
 		cur->cold_vh.rowid = cur->rowid;
 		cur->cold_vh.prev_block = InvalidBlockNumber;
 		cur->cold_vh.prev_offset = InvalidOffsetNumber;
-		cur->cold_vh.flags = 0;
+		cur->cold_vh.flags = successor ? AURA_VF_UPDATED : 0;
 		cur->vh = &cur->cold_vh;
 		cur->tuple.t_data = row.t_data;
 		cur->tuple.t_len = row.t_len;
 		aura_rowid_to_tid(cur->rowid, &cur->tuple.t_self);
 		cur->tuple.t_tableOid = RelationGetRelid(cur->rel);
+		if (successor)
+		{
+			char	   *copy = cold_copies[cold_copy_next];
+
+			if (copy == NULL)
+				copy = cold_copies[cold_copy_next] =
+					MemoryContextAlloc(TopMemoryContext, AURA_COLD_MAX_ROW);
+			cold_copy_next = (cold_copy_next + 1) % COLD_COPY_SLOTS;
+			AURA_CHECK(row.t_len <= AURA_COLD_MAX_ROW);
+			memcpy(copy, row.t_data, row.t_len);
+			cur->tuple.t_data = (HeapTupleHeader) copy;
+			chain_cold_implicit_xmax(cur->tuple.t_data, row.t_len, successor,
+									 &cur->tuple.t_self);
+		}
 		return;
 	}
 
@@ -95,6 +165,17 @@ chain_load(AuraChainCursor *cur)
 	cur->tuple.t_tableOid = RelationGetRelid(cur->rel);
 }
 
+/* Cold pages never change: they are only ever share-locked */
+static inline int
+chain_page_lockmode(AuraChainCursor *cur)
+{
+	return cur->cold ? BUFFER_LOCK_SHARE : cur->lockmode;
+}
+
+static bool chain_first_internal(AuraChainCursor *cur, Relation rel,
+								 uint64 rowid, int lockmode, Buffer *keep,
+								 bool materialise);
+
 /*
  * Position the cursor at the newest version of rowid.  If *keep is a pinned
  * buffer of the right page its pin is taken over (and *keep cleared).
@@ -106,13 +187,33 @@ bool
 chain_first(AuraChainCursor *cur, Relation rel, uint64 rowid, int lockmode,
 			Buffer *keep)
 {
+	return chain_first_internal(cur, rel, rowid, lockmode, keep,
+								lockmode == BUFFER_LOCK_EXCLUSIVE);
+}
+
+/*
+ * Like chain_first with an exclusive lock, but a cold row at the head stays
+ * cold: the cursor is at it, share-locked (cur->cold).  For writers that
+ * decide themselves whether to materialise it (modify_acquire).
+ */
+bool
+chain_first_for_write(AuraChainCursor *cur, Relation rel, uint64 rowid)
+{
+	return chain_first_internal(cur, rel, rowid, BUFFER_LOCK_EXCLUSIVE, NULL,
+								false);
+}
+
+static bool
+chain_first_internal(AuraChainCursor *cur, Relation rel, uint64 rowid,
+					 int lockmode, Buffer *keep, bool materialise)
+{
 	AuraMapEntry entry;
 
 	for (;;)
 	{
 		if (!rowmap_lookup(rel, rowid, &entry))
 			return false;
-		if ((entry.flags & AURA_MAP_COLD) && lockmode == BUFFER_LOCK_EXCLUSIVE)
+		if ((entry.flags & AURA_MAP_COLD) && materialise)
 		{
 			cold_materialise(rel, rowid, &entry);
 			continue;
@@ -145,10 +246,8 @@ chain_start_at(AuraChainCursor *cur, Relation rel, uint64 rowid,
 	cur->block = entry.block;
 	cur->offset = entry.offset;
 	cur->cold = (entry.flags & AURA_MAP_COLD) != 0;
-	/* writers reach cold rows only through chain_first */
-	if (cur->cold && lockmode == BUFFER_LOCK_EXCLUSIVE)
-		elog(ERROR, "cannot lock a cold row of \"%s\" for writing",
-			 RelationGetRelationName(rel));
+	cur->succ_block = InvalidBlockNumber;
+	cur->succ_offset = InvalidOffsetNumber;
 	if (keep && BufferIsValid(*keep) &&
 		BufferGetBlockNumber(*keep) == entry.block)
 	{
@@ -157,8 +256,8 @@ chain_start_at(AuraChainCursor *cur, Relation rel, uint64 rowid,
 	}
 	else
 		cur->buf = ReadBuffer(rel, entry.block);
-	LockBuffer(cur->buf, lockmode);
-	chain_load(cur);
+	LockBuffer(cur->buf, chain_page_lockmode(cur));
+	chain_load(cur, NULL);
 }
 
 /*
@@ -170,19 +269,30 @@ chain_next(AuraChainCursor *cur)
 {
 	BlockNumber prev_block = cur->vh->prev_block;
 	OffsetNumber prev_offset = cur->vh->prev_offset;
+	bool		prev_cold = (cur->vh->flags & AURA_VF_PREV_COLD) != 0;
+	HeapTupleHeaderData successor;
 
 	if (prev_block == InvalidBlockNumber)
 		return false;
 	AURA_CHECK(!cur->cold);
+	if (prev_cold)
+	{
+		/* the successor's xmin is the cold row's xmax */
+		memcpy(&successor, cur->tuple.t_data, SizeofHeapTupleHeader);
+		cur->succ_block = cur->block;
+		cur->succ_offset = cur->offset;
+	}
+	cur->cold = prev_cold;
 	if (prev_block != cur->block)
 	{
 		UnlockReleaseBuffer(cur->buf);
 		cur->buf = ReadBuffer(cur->rel, prev_block);
-		LockBuffer(cur->buf, cur->lockmode);
+		LockBuffer(cur->buf, chain_page_lockmode(cur));
 	}
+	AURA_CHECK(!prev_cold || prev_block != cur->block);
 	cur->block = prev_block;
 	cur->offset = prev_offset;
-	chain_load(cur);
+	chain_load(cur, prev_cold ? &successor : NULL);
 	return true;
 }
 

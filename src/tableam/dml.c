@@ -47,6 +47,7 @@
 #include "storage/lmgr.h"
 #include "storage/meta.h"
 #include "storage/predicate.h"
+#include "storage/procarray.h"
 #include "storage/rowmap.h"
 #include "storage/vlog.h"
 #include "tableam/aura_tableam.h"
@@ -553,13 +554,15 @@ update_check_changes(Relation rel, HeapTuple oldtup, AuraUpdateCheck *upd)
  * TM_Updated and EvalPlanQual or a serialization failure, as on heap), or,
  * after EvalPlanQual locked a newer version for us, that locked version.
  * Otherwise: the newest version whose inserter committed (or is us).
+ * The version found may be a cold row (cur->cold), at the head or below a
+ * successor; modify_acquire decides what happens to it.
  */
 static bool
 modify_find_target(Relation rel, uint64 rowid, Snapshot snapshot,
 				   bool use_snapshot, AuraChainCursor *cur)
 {
 
-	if (!chain_first(cur, rel, rowid, BUFFER_LOCK_EXCLUSIVE, NULL))
+	if (!chain_first_for_write(cur, rel, rowid))
 		return false;
 	do
 	{
@@ -798,6 +801,133 @@ carry_lockers(Relation rel, BlockNumber old_block, OffsetNumber old_offset,
 }
 
 /*
+ * Has the update that a cold row's implicit xmax names (the successor's
+ * xmin) aborted?  (HeapTupleSatisfiesUpdate may have set the hint bit in
+ * the cursor's copy.)
+ */
+static bool
+cold_updater_aborted(HeapTupleHeader t)
+{
+	TransactionId updater = HeapTupleHeaderGetRawXmax(t);
+
+	if (t->t_infomask & HEAP_XMAX_INVALID)
+		return true;
+	if (t->t_infomask & HEAP_XMAX_COMMITTED)
+		return false;
+	return !TransactionIdIsCurrentTransactionId(updater) &&
+		!TransactionIdIsInProgress(updater) &&
+		!TransactionIdDidCommit(updater);
+}
+
+/*
+ * The running lockers, other than us, in a version's xmax, whether a
+ * MultiXact or a single locker.  Returns their number; *lockers is
+ * palloc'd.
+ */
+static int
+running_lockers(HeapTupleHeader t, MultiXactMember **lockers)
+{
+	TransactionId xmax = HeapTupleHeaderGetRawXmax(t);
+
+	if ((t->t_infomask & HEAP_XMAX_INVALID) ||
+		(t->t_infomask & HEAP_XMAX_IS_MULTI))
+		return aura_xmax_running_lockers(t, lockers);
+	*lockers = NULL;
+	if (!HEAP_XMAX_IS_LOCKED_ONLY(t->t_infomask) ||
+		TransactionIdIsCurrentTransactionId(xmax) ||
+		!TransactionIdIsInProgress(xmax))
+		return 0;
+	*lockers = palloc(sizeof(MultiXactMember));
+	(*lockers)->xid = xmax;
+	(*lockers)->status = HEAP_XMAX_IS_KEYSHR_LOCKED(t->t_infomask) ?
+		MultiXactStatusForKeyShare :
+		HEAP_XMAX_IS_SHR_LOCKED(t->t_infomask) ? MultiXactStatusForShare :
+		(t->t_infomask2 & HEAP_KEYS_UPDATED) ? MultiXactStatusForUpdate :
+		MultiXactStatusForNoKeyUpdate;
+	return 1;
+}
+
+/*
+ * The update that chained a version (at succ) to the cold row `cold' of
+ * rowid aborted, and a writer wants the row: give it a hot copy again,
+ * replacing the aborted version at the head of the chain, so that the row
+ * can carry an xmax.  Lockers that met the update while it ran locked the
+ * aborted version instead of the cold row (they could not write it, see
+ * modify_acquire): the copy carries those still running, as heap's old
+ * tuple would still carry their locks.  Nothing is done if the chain
+ * changed meanwhile; the caller looks again either way.
+ *
+ * Nobody locks the aborted version once its inserter is known to have
+ * aborted (lock_updated_versions checks that under its page lock), so the
+ * lockers read here are all there will be.
+ */
+static void
+cold_rematerialise(Relation rel, uint64 rowid, BlockNumber succ_block,
+				   OffsetNumber succ_offset, const AuraMapEntry *cold)
+{
+	AuraMapEntry head;
+	Buffer		buf;
+	AuraVersionHeader *vh;
+	MultiXactMember *lockers = NULL;
+	int			nlockers = 0;
+	bool		same;
+	AuraColdRow row;
+	HeapTupleData tuple;
+	int			i;
+
+	if (!rowmap_lookup(rel, rowid, &head) || head.flags != 0 ||
+		head.block != succ_block || head.offset != succ_offset)
+		return;
+
+	buf = ReadBuffer(rel, succ_block);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	aura_page_check_kind(rel, succ_block, BufferGetPage(buf), AURA_PAGE_HOT);
+	vh = vlog_get_version(BufferGetPage(buf), succ_offset);
+	same = vh->rowid == rowid && (vh->flags & AURA_VF_PREV_COLD) &&
+		vh->prev_block == cold->block && vh->prev_offset == cold->offset &&
+		aura_xmin_state(AuraVersionGetTuple(vh)) == AURA_XMIN_ABORTED;
+	if (same)
+		nlockers = running_lockers(AuraVersionGetTuple(vh), &lockers);
+	UnlockReleaseBuffer(buf);
+	if (!same)
+		return;
+
+	buf = ReadBuffer(rel, cold->block);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	cold_read_row(rel, buf, cold->offset, &row);
+	if (row.rowid != rowid)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("cold row %u of page %u of aura table \"%s\" belongs to rowid %llu, not %llu",
+						cold->offset, cold->block, RelationGetRelationName(rel),
+						(unsigned long long) row.rowid,
+						(unsigned long long) rowid)));
+	tuple.t_len = row.t_len;
+	tuple.t_data = palloc(row.t_len);
+	memcpy(tuple.t_data, row.t_data, row.t_len);
+	UnlockReleaseBuffer(buf);
+	aura_rowid_to_tid(rowid, &tuple.t_self);
+
+	for (i = 0; i < nlockers; i++)
+	{
+		TransactionId xmax;
+		uint16		im;
+		uint16		im2;
+
+		aura_compute_new_xmax(tuple.t_data, lockers[i].xid,
+							  aura_member_lock_mode(&lockers[i]), false,
+							  &xmax, &im, &im2);
+		set_xmax(tuple.t_data, xmax, im, im2);
+	}
+	if (lockers)
+		pfree(lockers);
+
+	(void) vlog_store_version(rel, rowid, &tuple, VLOG_REPLACE, &head,
+							  AURA_VF_MATERIALISED, NULL);
+	pfree(tuple.t_data);
+}
+
+/*
  * The common first half of update, delete and lock: find the target
  * version, wait until nobody conflicting holds it, and return TM_Ok with the
  * cursor's page exclusively locked -- or another TM_Result with nothing
@@ -805,6 +935,17 @@ carry_lockers(Relation rel, BlockNumber old_block, OffsetNumber old_offset,
  * by us strongly enough.  follow_updates: a KEY SHARE lock coexisting with
  * a NO KEY UPDATE also locks the updater's newer versions
  * (TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS, set by SELECT ... FOR KEY SHARE).
+ *
+ * Cold rows are never written.  A cold row at the head of the chain is
+ * returned as it is (cur->cold) only to an update that keeps the rowid,
+ * which then chains its new version to it (aura_tuple_update); for
+ * anything else it is materialised first.  A cold row below a successor
+ * (ChainAtColdPredecessor) whose change would be TM_Ok has an implicit
+ * xmax that is an aborted update (then it is materialised again,
+ * cold_rematerialise), or is met by a lock that does not conflict with the
+ * running or committed update: that lock is held by the newer versions
+ * (follow_updates) or moot on a row a committed update replaced, so
+ * *already is set; otherwise the lock waits for the update to end.
  */
 static TM_Result
 modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
@@ -856,6 +997,19 @@ modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 			update_check_changes(rel, &cur->tuple, upd);
 			*mode = upd->key_changed ? LockTupleExclusive :
 				LockTupleNoKeyExclusive;
+		}
+
+		if (cur->cold && !ChainAtColdPredecessor(cur) &&
+			(op != AURA_OP_UPDATE || upd->index_changed))
+		{
+			AuraMapEntry entry;
+
+			entry.block = cur->block;
+			entry.offset = cur->offset;
+			entry.flags = AURA_MAP_COLD;
+			chain_end(cur, NULL);
+			cold_materialise(rel, rowid, &entry);
+			continue;
 		}
 
 		result = HeapTupleSatisfiesUpdate(&cur->tuple, cid, cur->buf);
@@ -961,6 +1115,46 @@ modify_acquire(Relation rel, ItemPointer tid, uint64 rowid, Snapshot snapshot,
 			!HeapTupleSatisfiesVisibility(&cur->tuple, crosscheck, cur->buf))
 			result = TM_Updated;
 
+		if (result == TM_Ok && ChainAtColdPredecessor(cur))
+		{
+			TransactionId updater = HeapTupleHeaderGetRawXmax(t);
+
+			if (cold_updater_aborted(t))
+			{
+				AuraMapEntry cold;
+				BlockNumber succ_block = cur->succ_block;
+				OffsetNumber succ_offset = cur->succ_offset;
+
+				cold.block = cur->block;
+				cold.offset = cur->offset;
+				cold.flags = AURA_MAP_COLD;
+				chain_end(cur, NULL);
+				cold_rematerialise(rel, rowid, succ_block, succ_offset, &cold);
+				continue;
+			}
+			if (op != AURA_OP_LOCK)
+				elog(ERROR, "cold row of \"%s\" with a running or committed update is no target",
+					 RelationGetRelationName(rel));
+			if ((follow && follow_updates) ||
+				!TransactionIdIsInProgress(updater))
+			{
+				*already = true;
+				return TM_Ok;
+			}
+			chain_end(cur, NULL);
+			if (!*have_tuple_lock)
+			{
+				if (!acquire_tuple_lock(rel, tid, *mode, policy))
+					return TM_WouldBlock;
+				*have_tuple_lock = true;
+				continue;
+			}
+			if (!aura_wait_for_xmax(rel, tid, updater, InvalidMultiXactId,
+									*mode, policy, oper))
+				return TM_WouldBlock;
+			continue;
+		}
+
 		if (result == TM_Ok)
 			return TM_Ok;
 
@@ -1007,6 +1201,9 @@ modify_write_xmax(Relation rel, AuraChainCursor *cur, CommandId cid,
 	 * another backend may fold it into a MultiXact right afterwards, and
 	 * that MultiXact must not count as older than all of our lockers.
 	 */
+	if (cur->cold)
+		elog(ERROR, "cannot write the xmax of a cold row of \"%s\"",
+			 RelationGetRelationName(rel));
 	MultiXactIdSetOldestMember();
 	aura_compute_new_xmax(cur->tuple.t_data, xid, mode, op != AURA_OP_LOCK,
 						  &new_xmax, &im, &im2);
@@ -1113,6 +1310,7 @@ aura_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot,
 	BlockNumber old_block;
 	OffsetNumber old_offset;
 	AuraMapEntry stored;
+	bool		chained_to_cold = false;
 
 	check_not_published(rel);
 	orig = ExecFetchSlotHeapTuple(slot, true, &shouldFree);
@@ -1123,11 +1321,40 @@ aura_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot,
 	upd.key_attrs = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_KEY);
 	upd.force_new_rowid = update_needs_new_rowid_always(rel);
 
-	result = modify_acquire(rel, otid, rowid, snapshot, cid, crosscheck, &mode,
-							AURA_OP_UPDATE,
-							wait ? LockWaitBlock : LockWaitSkip, false, false,
-							&upd,
-							tmfd, &cur, &have_tuple_lock, &already, NULL);
+	for (;;)
+	{
+		AuraMapEntry cold;
+
+		result = modify_acquire(rel, otid, rowid, snapshot, cid, crosscheck,
+								&mode, AURA_OP_UPDATE,
+								wait ? LockWaitBlock : LockWaitSkip, false,
+								false, &upd,
+								tmfd, &cur, &have_tuple_lock, &already, NULL);
+		if (result != TM_Ok || !cur.cold)
+			break;
+
+		/*
+		 * A cold row at the head, updated in place of its rowid: the new
+		 * version is chained to the cold row, whose xmax it implies, in
+		 * one record -- if the map still names the row by then (someone
+		 * else may have materialised or updated it: look again).
+		 */
+		AURA_CHECK(!ChainAtColdPredecessor(&cur) && !upd.index_changed);
+		cold.block = cur.block;
+		cold.offset = cur.offset;
+		cold.flags = AURA_MAP_COLD;
+		chain_end(&cur, NULL);
+		CheckForSerializableConflictIn(rel, otid,
+									   ItemPointerGetBlockNumber(otid));
+		newtup->t_self = *otid;
+		newtup->t_data->t_ctid = *otid;
+		if (vlog_store_version(rel, rowid, newtup, VLOG_CHAIN_COLD, &cold, 0,
+							   &stored))
+		{
+			chained_to_cold = true;
+			break;
+		}
+	}
 	*lockmode = mode;
 	if (result == TM_Ok)
 	{
@@ -1139,18 +1366,23 @@ aura_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot,
 		}
 		aura_rowid_to_tid(newrowid, &newtid);
 
-		CheckForSerializableConflictIn(rel, otid,
-									   ItemPointerGetBlockNumber(otid));
-		modify_write_xmax(rel, &cur, cid, mode, AURA_OP_UPDATE, &newtid, false);
-		old_block = cur.block;
-		old_offset = cur.offset;
-		chain_end(&cur, NULL);
+		if (!chained_to_cold)
+		{
+			CheckForSerializableConflictIn(rel, otid,
+										   ItemPointerGetBlockNumber(otid));
+			modify_write_xmax(rel, &cur, cid, mode, AURA_OP_UPDATE, &newtid,
+							  false);
+			old_block = cur.block;
+			old_offset = cur.offset;
+			chain_end(&cur, NULL);
 
-		newtup->t_self = newtid;
-		newtup->t_data->t_ctid = newtid;
-		aura_store_version(rel, newrowid, newtup, !upd.index_changed, &stored);
-		if (mode == LockTupleNoKeyExclusive)
-			carry_lockers(rel, old_block, old_offset, newrowid, &stored);
+			newtup->t_self = newtid;
+			newtup->t_data->t_ctid = newtid;
+			aura_store_version(rel, newrowid, newtup, !upd.index_changed,
+							   &stored);
+			if (mode == LockTupleNoKeyExclusive)
+				carry_lockers(rel, old_block, old_offset, newrowid, &stored);
+		}
 
 		slot->tts_tableOid = RelationGetRelid(rel);
 		slot->tts_tid = newtid;

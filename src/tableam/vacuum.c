@@ -68,6 +68,7 @@
 #include "storage/freespace.h"
 #include "storage/meta.h"
 #include "storage/pagefree.h"
+#include "storage/procarray.h"
 #include "storage/rowmap.h"
 #include "storage/vlog.h"
 #include "tableam/aura_tableam.h"
@@ -84,8 +85,11 @@ typedef struct VacVersion
 	OffsetNumber offset;
 	BlockNumber prev_block;		/* its prev pointer when read */
 	OffsetNumber prev_offset;
+	bool		prev_cold;		/* ... and it names a cold row */
 	bool		keep;
 	bool		freeze;			/* has xids to freeze */
+	bool		cold;			/* a cold row below a successor */
+	bool		lockers;		/* dropped, with lockers that may run */
 } VacVersion;
 
 /* A dead rowid waiting for index cleanup */
@@ -266,11 +270,13 @@ vac_account_version(AuraVacuum *vac, BlockNumber block, OffsetNumber offset)
 
 /*
  * Rewrite a kept version: freeze it if it has old xids, and point its prev
- * at `prev' (the next kept version, or nothing).  One record.
+ * at `prev' (the next kept version, or nothing; prev_cold: a cold row).
+ * One record.
  */
 static void
 vac_rewrite_version(AuraVacuum *vac, uint64 rowid, const VacVersion *v,
-					BlockNumber prev_block, OffsetNumber prev_offset)
+					BlockNumber prev_block, OffsetNumber prev_offset,
+					bool prev_cold)
 {
 	Buffer		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, v->block,
 										 RBM_NORMAL, vac->bstrategy);
@@ -287,6 +293,7 @@ vac_rewrite_version(AuraVacuum *vac, uint64 rowid, const VacVersion *v,
 	aura_page_check_kind(vac->rel, v->block, page, AURA_PAGE_HOT);
 	vh = vlog_get_version(page, v->offset);
 	AURA_CHECK(vh->rowid == rowid);
+	AURA_CHECK(!v->cold);
 	t = AuraVersionGetTuple(vh);
 
 	/*
@@ -304,7 +311,8 @@ vac_rewrite_version(AuraVacuum *vac, uint64 rowid, const VacVersion *v,
 											  &vac->NewRelminMxid);
 
 	if (do_freeze || vh->prev_block != prev_block ||
-		vh->prev_offset != prev_offset)
+		vh->prev_offset != prev_offset ||
+		((vh->flags & AURA_VF_PREV_COLD) != 0) != prev_cold)
 	{
 		bool		written = vac_written_meanwhile(vac, v->block, page);
 
@@ -317,6 +325,10 @@ vac_rewrite_version(AuraVacuum *vac, uint64 rowid, const VacVersion *v,
 			heap_execute_freeze_tuple(t, &frz);
 		vh->prev_block = prev_block;
 		vh->prev_offset = prev_offset;
+		if (prev_cold)
+			vh->flags |= AURA_VF_PREV_COLD;
+		else
+			vh->flags &= ~AURA_VF_PREV_COLD;
 		aura_wal_changed(&wal, page, vh,
 						 AURA_VERSION_HDRSZ + SizeofHeapTupleHeader);
 		aura_wal_finish(&wal);
@@ -328,12 +340,13 @@ vac_rewrite_version(AuraVacuum *vac, uint64 rowid, const VacVersion *v,
 }
 
 /*
- * Point rowid's map entry at (block, offset) if it still points at the old
- * head.  Returns false if a writer prepended a version meanwhile.
+ * Point rowid's map entry at the version new_head (a cold row once more,
+ * if an update chained to it aborted) if it still points at the old head.
+ * Returns false if a writer prepended a version meanwhile.
  */
 static bool
 vac_repoint_map(AuraVacuum *vac, uint64 rowid, const VacVersion *old_head,
-				BlockNumber block, OffsetNumber offset)
+				const VacVersion *new_head)
 {
 	Buffer		buf = rowmap_lock_page(vac->rel, rowid, BUFFER_LOCK_EXCLUSIVE,
 									   false);
@@ -349,7 +362,9 @@ vac_repoint_map(AuraVacuum *vac, uint64 rowid, const VacVersion *old_head,
 		aura_wal_start(&wal, vac->rel);
 		(void) aura_wal_register(&wal, buf, false);
 		aura_wal_begin_changes(&wal);
-		rowmap_set_entry(&wal, page, rowid, block, offset);
+		rowmap_set_entry_flags(&wal, page, rowid, new_head->block,
+							   new_head->offset,
+							   new_head->cold ? AURA_MAP_COLD : 0);
 		aura_wal_finish(&wal);
 	}
 	UnlockReleaseBuffer(buf);
@@ -396,6 +411,19 @@ vac_count_cold(AuraVacuum *vac, const AuraMapEntry *entries, int n)
 	vac->live_rows += ncold;
 }
 
+/* Might a lock in this version's xmax still be held? */
+static bool
+vac_may_have_running_lockers(HeapTupleHeader t)
+{
+	TransactionId xmax = HeapTupleHeaderGetRawXmax(t);
+
+	if (t->t_infomask & HEAP_XMAX_INVALID)
+		return false;
+	if (t->t_infomask & HEAP_XMAX_IS_MULTI)
+		return MultiXactIdIsRunning(xmax, HEAP_XMAX_IS_LOCKED_ONLY(t->t_infomask));
+	return TransactionIdIsInProgress(xmax);
+}
+
 /* Vacuum the chain of one rowid */
 static void
 vac_rowid(AuraVacuum *vac, uint64 rowid)
@@ -427,15 +455,25 @@ vac_rowid(AuraVacuum *vac, uint64 rowid)
 		v->offset = cur.offset;
 		v->prev_block = cur.vh->prev_block;
 		v->prev_offset = cur.vh->prev_offset;
+		v->prev_cold = (cur.vh->flags & AURA_VF_PREV_COLD) != 0;
 		v->keep = false;
 		v->freeze = false;
+		v->cold = cur.cold;
+		v->lockers = false;
 
 		if (settled)
 			continue;			/* older than what every snapshot sees */
 		st = HeapTupleSatisfiesVacuum(&cur.tuple, vac->OldestXmin, cur.buf);
 		xmin_state = aura_xmin_state(t);
 		if (xmin_state == AURA_XMIN_ABORTED)
+		{
+			/*
+			 * An aborted update of a cold row may carry locks that lockers
+			 * could not write into the cold row (dml.c): see below.
+			 */
+			v->lockers = vac_may_have_running_lockers(t);
 			continue;
+		}
 
 		v->keep = true;
 		if (first_kept < 0)
@@ -470,7 +508,13 @@ vac_rowid(AuraVacuum *vac, uint64 rowid)
 		}
 		if (!dead && HeapTupleHasExternal(&cur.tuple))
 			vac_mark_blobs(vac, &cur.tuple);
-		if (!dead)
+
+		/*
+		 * A cold row below a successor is frozen and has no xmax of its
+		 * own (the implicit one is the successor's xmin, counted there):
+		 * nothing in it holds back relfrozenxid, and nothing is frozen.
+		 */
+		if (!dead && !v->cold)
 		{
 			/*
 			 * heap_tuple_would_freeze counts the xids as staying; only if
@@ -523,24 +567,36 @@ vac_rowid(AuraVacuum *vac, uint64 rowid)
 			pb = vac->chain[next].block;
 			po = vac->chain[next].offset;
 		}
-		if (v->freeze || v->prev_block != pb || v->prev_offset != po)
-			vac_rewrite_version(vac, rowid, v, pb, po);
+		if (!v->cold &&
+			(v->freeze || v->prev_block != pb || v->prev_offset != po ||
+			 (next < n && vac->chain[next].cold) != v->prev_cold))
+			vac_rewrite_version(vac, rowid, v, pb, po,
+								next < n && vac->chain[next].cold);
 		vac_count_kept(vac, v->block, v->offset);
 	}
 
 	/* a settled hot row alone in its chain may go to a cold page */
-	if (vac->cold && nkept == 1 && settled && !cur.cold)
+	if (vac->cold && nkept == 1 && settled && !vac->chain[first_kept].cold)
 		vac->cand[vac->ncand++] = rowid;
 
-	/* dropped versions at the head: the map entry skips them */
+	/*
+	 * Dropped versions at the head: the map entry skips them.  Not if the
+	 * row they leave at the head is cold and one of them may hold a running
+	 * locker's lock: the cold row cannot take it over, so they stay linked
+	 * until the lockers have ended (a writer materialises the row
+	 * meanwhile, carrying the locks: cold_rematerialise).
+	 */
+	for (i = 0; i < first_kept && vac->chain[first_kept].cold; i++)
+		if (vac->chain[i].lockers)
+			break;
 	if (first_kept > 0)
 	{
 		vac->removed += first_kept;
-		if (!vac_repoint_map(vac, rowid, &vac->chain[0],
-							 vac->chain[first_kept].block,
-							 vac->chain[first_kept].offset))
+		if ((vac->chain[first_kept].cold && i < first_kept) ||
+			!vac_repoint_map(vac, rowid, &vac->chain[0],
+							 &vac->chain[first_kept]))
 		{
-			/* a writer chained a version in front: they stay linked */
+			/* a writer chained a version in front (or lockers): they stay */
 			vac->removed -= first_kept;
 			for (i = 0; i < first_kept; i++)
 				vac_account_version(vac, vac->chain[i].block,
