@@ -25,7 +25,9 @@
 # the logged transfers, every audit saw the total, upsert counters equal the
 # logged upserts, queue items produced = remaining + consumed with none
 # consumed twice, delete/re-insert keys present exactly once, FK integrity,
-# parent existence matches the logged deletes/inserts, amcheck on every index.
+# parent existence matches the logged deletes/inserts, amcheck on every index,
+# aura_check on every aura table.  A VACUUM (FREEZE) loop runs alongside, so
+# that aura's rows keep going cold under the workload.
 # pgbench must finish with exit status 0, no aborted client, and every failed
 # transaction must be a serialization or deadlock failure (retried with
 # --max-tries first).
@@ -283,12 +285,32 @@ bench=(
 )
 
 echo "running pgbench -c $clients -j $jobs -T $seconds --max-tries=0 (14 scripts)"
+# Meanwhile VACUUM (FREEZE) runs every half second, so that on aura the
+# settled rows keep going cold and the workload keeps meeting cold rows:
+# updates chained to them, row locks and FK checks on them, rolled-back
+# (deadlocked, serialization-failed) updates of them.
+touch "$work/vacuuming"
+(
+	while [ -e "$work/vacuuming" ]; do
+		psql_db -c "VACUUM (FREEZE) parents, accounts, items, counters, seen" \
+			>/dev/null 2>>"$work/vacuum.err" || echo "VACUUM failed" >>"$work/vacuum.err"
+		sleep 0.5
+	done
+) &
+vacuum_pid=$!
 bench_rc=0
 (cd "$work" && timeout -k 10 $((seconds + 60)) runuser -u "$PGUSER" -- env PATH="$PATH" \
 	PGHOST="$PGHOST" PGPORT="$PGPORT" pgbench -n -c "$clients" -j "$jobs" -T "$seconds" \
 	--max-tries=0 --failures-detailed "${bench[@]}" "$db") \
 	>"$work/pgbench.out" 2>"$work/pgbench.err" || bench_rc=$?
+rm -f "$work/vacuuming"
+wait "$vacuum_pid" || true
 t_bench=$(date +%s)
+if [ -s "$work/vacuum.err" ]; then
+	echo "---- VACUUM loop errors (first 10 lines) ----"
+	head -n 10 "$work/vacuum.err"
+	fail "the VACUUM loop failed"
+fi
 if [ "$bench_rc" -eq 124 ] || [ "$bench_rc" -eq 137 ]; then
 	# Clients still stuck after the run and statement_timeout: the server hangs.
 	echo "---- pg_stat_activity ----"
@@ -517,6 +539,20 @@ if [ "$(psql_db -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'a
 		fi
 	done
 	echo "  amcheck: $(wc -w <<<"$idxs") indexes checked"
+fi
+
+# aura_check: every aura table's structure is sound, cold rows included.
+if [ "$am" = aura ]; then
+	tabs=$(psql_db -c "SELECT c.relname FROM pg_class c JOIN pg_am a ON a.oid = c.relam
+	  WHERE a.amname = 'aura' AND c.relnamespace = 'public'::regnamespace ORDER BY 1")
+	for tab in $tabs; do
+		if ! err=$(psql_db -c "SELECT aura_check('$tab'::regclass)" 2>&1 >/dev/null) ||
+			[ -n "$err" ]; then
+			problems+=("aura_check('$tab'): $err")
+		fi
+	done
+	echo "  aura_check: $(wc -w <<<"$tabs") tables checked; cold rows: $(psql_db -c \
+		"SELECT string_agg(relation || '=' || cold_rows, ' ' ORDER BY relation::text) FROM aura_tables")"
 fi
 
 # The server must not have crashed meanwhile.
