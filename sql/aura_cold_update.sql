@@ -158,6 +158,48 @@ RESET enable_indexscan;
 SELECT sum(v), count(*) FROM cuh WHERE id BETWEEN 100 AND 2000;
 SELECT same_cu(), check_cu();
 
+-- a cold page rebuilt while an update chained to one of its rows is still
+-- running (prepared here): the rebuild copies that row too and points the
+-- update's version at the copy, so the old page is freed in the same pass
+-- (aura_check, which takes a share lock, runs once the prepared transaction
+-- has ended, with the links still in place)
+CREATE TABLE cl (id int PRIMARY KEY, v int, pad text) USING aura
+  WITH (autovacuum_enabled = off);
+INSERT INTO cl SELECT g, 0, repeat('q', 30) FROM generate_series(1, 3000) g;
+SELECT txid_current() IS NOT NULL AS new_xid;
+VACUUM (FREEZE) cl;
+SELECT cold_pages AS cold_pages_before FROM aura_stats('cl') \gset
+DELETE FROM cl WHERE id % 5 IN (1, 2, 3);
+BEGIN;
+UPDATE cl SET v = 1 WHERE id % 100 = 0;
+PREPARE TRANSACTION 'aura_cold_link';
+CREATE TEMP TABLE linked_before AS
+  SELECT id, (SELECT block FROM aura_row_versions('cl',
+                (ctid::text::point)[0]::bigint * 291 +
+                (ctid::text::point)[1]::bigint - 1) WHERE depth = 1) AS block
+    FROM cl WHERE id % 100 = 0;
+SELECT txid_current() IS NOT NULL AS new_xid;
+VACUUM cl;
+-- every linked row moved to another page, the old pages are free, and the
+-- chains still end in the cold rows
+SELECT count(*) AS linked, count(*) FILTER (WHERE b.block <> a.block) AS moved
+  FROM linked_before b,
+       LATERAL (SELECT block FROM aura_row_versions('cl',
+                  (SELECT (ctid::text::point)[0]::bigint * 291 +
+                          (ctid::text::point)[1]::bigint - 1 FROM cl c WHERE c.id = b.id))
+                 WHERE depth = 1) a;
+SELECT cold_pages < :cold_pages_before AS fewer_cold_pages, free_pages > 0 AS freed
+  FROM aura_stats('cl');
+SELECT count(*), sum(v) FROM cl;
+COMMIT PREPARED 'aura_cold_link';
+SELECT count(*), sum(v) FROM cl;
+SELECT rowids, versions FROM aura_check('cl');
+SELECT count(*) AS still_linked FROM cl c,
+       LATERAL aura_row_versions('cl', (c.ctid::text::point)[0]::bigint * 291 +
+                                       (c.ctid::text::point)[1]::bigint - 1) r
+ WHERE c.id % 100 = 0 AND r.depth = 0 AND r.aura_flags & 8 <> 0;
+DROP TABLE cl, linked_before;
+
 DROP TABLE cu, cuh;
 DROP FUNCTION same_cu();
 DROP FUNCTION check_cu();

@@ -126,6 +126,10 @@ typedef struct AuraColdSource
 	BlockNumber block;			/* where the row is now (caller's meaning) */
 	OffsetNumber offset;
 	uint16		flags;			/* the map entry's flags there */
+	BlockNumber succ_block;		/* a cold row below a successor: that
+								 * version (whose prev names the row);
+								 * else InvalidBlockNumber */
+	OffsetNumber succ_offset;
 } AuraColdSource;
 
 struct AuraColdBuilder;

@@ -127,6 +127,8 @@ aura_cold_load_insert(Relation rel, HeapTuple *tuples, TupleTableSlot **slots,
 			src.block = InvalidBlockNumber;
 			src.offset = InvalidOffsetNumber;
 			src.flags = 0;
+			src.succ_block = InvalidBlockNumber;
+			src.succ_offset = InvalidOffsetNumber;
 			if (!cold_builder_add(b, &src, tuple->t_data, tuple->t_len))
 				aura_store_version(rel, base + k, tuple, false, NULL);
 			slots[i]->tts_tableOid = RelationGetRelid(rel);

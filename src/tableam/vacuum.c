@@ -1072,6 +1072,81 @@ vac_free_emptied_cold_page(AuraVacuum *vac, BlockNumber blkno)
 	UnlockReleaseBuffer(buf);
 }
 
+/*
+ * Is the cold row (blkno, item) of rowid, whose map entry names a hot
+ * version, the end of rowid's chain (the prev of its oldest hot version,
+ * AURA_VF_PREV_COLD)?  Then *succ_block / *succ_offset are that version.
+ */
+static bool
+vac_cold_link(AuraVacuum *vac, uint64 rowid, BlockNumber blkno,
+			  OffsetNumber item, BlockNumber *succ_block,
+			  OffsetNumber *succ_offset)
+{
+	AuraChainCursor cur;
+	bool		linked = false;
+
+	if (!chain_first(&cur, vac->rel, rowid, BUFFER_LOCK_SHARE, NULL))
+		return false;
+	while (!cur.cold && chain_next(&cur))
+		;
+	if (ChainAtColdPredecessor(&cur) && cur.block == blkno &&
+		cur.offset == item)
+	{
+		linked = true;
+		*succ_block = cur.succ_block;
+		*succ_offset = cur.succ_offset;
+	}
+	chain_end(&cur, NULL);
+	return linked;
+}
+
+/*
+ * A rebuild placed a cold row below a successor as item `item' of cold
+ * page `block': point the successor's prev at the copy, if it still names
+ * the old row.  One record of the successor's page.  Readers that read
+ * the old pointer read the old row, the same row; the old page is freed
+ * only once nothing references it, and reused only after them.
+ */
+static bool
+vac_move_cold_link(AuraVacuum *vac, const AuraColdSource *src,
+				   BlockNumber block, OffsetNumber item)
+{
+	Buffer		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM,
+										 src->succ_block, RBM_NORMAL,
+										 vac->bstrategy);
+	Page		page;
+	AuraVersionHeader *vh;
+	bool		ok = false;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	page = BufferGetPage(buf);
+	if (AuraPageGetKind(page) == AURA_PAGE_HOT &&
+		src->succ_offset <= PageGetMaxOffsetNumber(page) &&
+		ItemIdIsNormal(PageGetItemId(page, src->succ_offset)))
+	{
+		vh = vlog_get_version(page, src->succ_offset);
+		ok = vh->rowid == src->rowid && (vh->flags & AURA_VF_PREV_COLD) &&
+			vh->prev_block == src->block && vh->prev_offset == src->offset;
+		if (ok)
+		{
+			bool		written = vac_written_meanwhile(vac, src->succ_block,
+														page);
+			AuraWal		wal;
+
+			aura_wal_start(&wal, vac->rel);
+			(void) aura_wal_register(&wal, buf, false);
+			aura_wal_begin_changes(&wal);
+			vh->prev_block = block;
+			vh->prev_offset = item;
+			aura_wal_changed(&wal, page, vh, AURA_VERSION_HDRSZ);
+			aura_wal_finish(&wal);
+			vac_page_changed(vac, src->succ_block, page, written);
+		}
+	}
+	UnlockReleaseBuffer(buf);
+	return ok;
+}
+
 /* Builder callback: move the map entries of the rows placed */
 static void
 vac_cold_placed(void *arg, BlockNumber block, const AuraColdSource *src,
@@ -1096,9 +1171,26 @@ vac_cold_placed(void *arg, BlockNumber block, const AuraColdSource *src,
 		int			end;
 		int			j;
 
+		if (src[i].succ_block != InvalidBlockNumber)
+		{
+			/* a cold row below a successor: its prev pointer moves */
+			if (vac_move_cold_link(vac, &src[i], block, first_item + i))
+			{
+				vac->cold_rewritten += 1;
+				if (block < vac->nblocks)
+					vac->kept[block] = Min((int) vac->kept[block] + 1,
+										   PG_UINT16_MAX);
+				if (srcblk < vac->nblocks && vac->kept[srcblk] > 0 &&
+					--vac->kept[srcblk] == 0)
+					vac_free_emptied_cold_page(vac, srcblk);
+			}
+			i++;
+			continue;
+		}
 		for (end = i + 1; end < n &&
 			 RowidGetMapPageNo(src[end].rowid) == mapno &&
-			 src[end].block == srcblk && src[end].flags == src[i].flags; end++)
+			 src[end].block == srcblk && src[end].flags == src[i].flags &&
+			 src[end].succ_block == InvalidBlockNumber; end++)
 			;
 		if (!from_cold)
 		{
@@ -1252,6 +1344,8 @@ vac_convert_candidates(AuraVacuum *vac)
 		src.block = e.block;
 		src.offset = e.offset;
 		src.flags = 0;
+		src.succ_block = InvalidBlockNumber;
+		src.succ_offset = InvalidOffsetNumber;
 		(void) cold_builder_add(vac->builder, &src, (HeapTupleHeader) copy, len);
 	}
 	vac->ncand = 0;
@@ -1417,6 +1511,7 @@ vac_rebuild_cold_pages(AuraVacuum *vac)
 	BlockNumber blkno;
 	int			c;
 	int			i;
+	uint32		nrefs;
 
 	for (blkno = AURA_META_BLOCK + 1; blkno < vac->nblocks; blkno++)
 	{
@@ -1480,13 +1575,22 @@ vac_rebuild_cold_pages(AuraVacuum *vac)
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("cold page %u of aura table \"%s\" is corrupted: %s",
 							blkno, RelationGetRelationName(vac->rel), problem)));
+		nrefs = 0;
 		for (i = 0; i < n; i++)
 		{
 			AuraMapEntry e;
+			BlockNumber succ_block = InvalidBlockNumber;
+			OffsetNumber succ_offset = InvalidOffsetNumber;
 
-			if (!rowmap_lookup(vac->rel, rowids[i], &e) ||
-				e.block != blkno || e.offset != i + 1 ||
-				e.flags != AURA_MAP_COLD)
+			if (!rowmap_lookup(vac->rel, rowids[i], &e))
+				continue;
+			if (e.flags == 0 &&
+				!vac_cold_link(vac, rowids[i], blkno, i + 1, &succ_block,
+							   &succ_offset))
+				continue;
+			if (e.flags != 0 &&
+				(e.block != blkno || e.offset != i + 1 ||
+				 e.flags != AURA_MAP_COLD))
 				continue;
 			if (nlive == maxlive)
 			{
@@ -1498,8 +1602,22 @@ vac_rebuild_cold_pages(AuraVacuum *vac)
 			live[nlive].block = blkno;
 			live[nlive].offset = i + 1;
 			live[nlive].flags = AURA_MAP_COLD;
+			live[nlive].succ_block = succ_block;
+			live[nlive].succ_offset = succ_offset;
 			nlive++;
+			nrefs++;
 		}
+
+		/*
+		 * What references the page now is exactly what moves: nothing can
+		 * start referencing it later but by a writer chaining to a row the
+		 * map names here, whose move then fails (vac_cold_placed).  So the
+		 * page is freed once all of these have moved.
+		 */
+		if (n > 0)
+			vac->kept[blkno] = Min(nrefs, PG_UINT16_MAX);
+		if (n > 0 && nrefs == 0)
+			vac_free_emptied_cold_page(vac, blkno);
 	}
 	if (nlive > 0)
 	{
