@@ -820,34 +820,6 @@ cold_updater_aborted(HeapTupleHeader t)
 }
 
 /*
- * The running lockers, other than us, in a version's xmax, whether a
- * MultiXact or a single locker.  Returns their number; *lockers is
- * palloc'd.
- */
-static int
-running_lockers(HeapTupleHeader t, MultiXactMember **lockers)
-{
-	TransactionId xmax = HeapTupleHeaderGetRawXmax(t);
-
-	if ((t->t_infomask & HEAP_XMAX_INVALID) ||
-		(t->t_infomask & HEAP_XMAX_IS_MULTI))
-		return aura_xmax_running_lockers(t, lockers);
-	*lockers = NULL;
-	if (!HEAP_XMAX_IS_LOCKED_ONLY(t->t_infomask) ||
-		TransactionIdIsCurrentTransactionId(xmax) ||
-		!TransactionIdIsInProgress(xmax))
-		return 0;
-	*lockers = palloc(sizeof(MultiXactMember));
-	(*lockers)->xid = xmax;
-	(*lockers)->status = HEAP_XMAX_IS_KEYSHR_LOCKED(t->t_infomask) ?
-		MultiXactStatusForKeyShare :
-		HEAP_XMAX_IS_SHR_LOCKED(t->t_infomask) ? MultiXactStatusForShare :
-		(t->t_infomask2 & HEAP_KEYS_UPDATED) ? MultiXactStatusForUpdate :
-		MultiXactStatusForNoKeyUpdate;
-	return 1;
-}
-
-/*
  * The update that chained a version (at succ) to the cold row `cold' of
  * rowid aborted, and a writer wants the row: give it a hot copy again,
  * replacing the aborted version at the head of the chain, so that the row
@@ -887,7 +859,7 @@ cold_rematerialise(Relation rel, uint64 rowid, BlockNumber succ_block,
 		vh->prev_block == cold->block && vh->prev_offset == cold->offset &&
 		aura_xmin_state(AuraVersionGetTuple(vh)) == AURA_XMIN_ABORTED;
 	if (same)
-		nlockers = running_lockers(AuraVersionGetTuple(vh), &lockers);
+		nlockers = aura_xmax_running_lockers(AuraVersionGetTuple(vh), &lockers);
 	UnlockReleaseBuffer(buf);
 	if (!same)
 		return;

@@ -18,6 +18,10 @@
  * the oldest xid and multixact left, so relfrozenxid and relminmxid advance
  * as far as heap's would.
  *
+ * A chain may end in a cold row (AURA_VF_PREV_COLD, chain.c): it is
+ * dropped like any older version once its successor is settled, and a
+ * cold row left at the head by an aborted update gets its map entry back.
+ *
  * A rowid whose only kept version is dead to everyone (deleted, or updated
  * into another rowid, before OldestXmin), or that has no kept version at
  * all, is a dead rowid: its TID is removed from every index
@@ -68,7 +72,6 @@
 #include "storage/freespace.h"
 #include "storage/meta.h"
 #include "storage/pagefree.h"
-#include "storage/procarray.h"
 #include "storage/rowmap.h"
 #include "storage/vlog.h"
 #include "tableam/aura_tableam.h"
@@ -89,7 +92,7 @@ typedef struct VacVersion
 	bool		keep;
 	bool		freeze;			/* has xids to freeze */
 	bool		cold;			/* a cold row below a successor */
-	bool		lockers;		/* dropped, with lockers that may run */
+	bool		lockers;		/* dropped, with running lockers */
 } VacVersion;
 
 /* A dead rowid waiting for index cleanup */
@@ -411,17 +414,16 @@ vac_count_cold(AuraVacuum *vac, const AuraMapEntry *entries, int n)
 	vac->live_rows += ncold;
 }
 
-/* Might a lock in this version's xmax still be held? */
+/* Does a locker other than us still hold a lock in this version's xmax? */
 static bool
-vac_may_have_running_lockers(HeapTupleHeader t)
+vac_has_running_lockers(HeapTupleHeader t)
 {
-	TransactionId xmax = HeapTupleHeaderGetRawXmax(t);
+	MultiXactMember *lockers;
+	int			n = aura_xmax_running_lockers(t, &lockers);
 
-	if (t->t_infomask & HEAP_XMAX_INVALID)
-		return false;
-	if (t->t_infomask & HEAP_XMAX_IS_MULTI)
-		return MultiXactIdIsRunning(xmax, HEAP_XMAX_IS_LOCKED_ONLY(t->t_infomask));
-	return TransactionIdIsInProgress(xmax);
+	if (n > 0)
+		pfree(lockers);
+	return n > 0;
 }
 
 /* Vacuum the chain of one rowid */
@@ -471,7 +473,7 @@ vac_rowid(AuraVacuum *vac, uint64 rowid)
 			 * An aborted update of a cold row may carry locks that lockers
 			 * could not write into the cold row (dml.c): see below.
 			 */
-			v->lockers = vac_may_have_running_lockers(t);
+			v->lockers = vac_has_running_lockers(t);
 			continue;
 		}
 

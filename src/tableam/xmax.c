@@ -328,9 +328,10 @@ aura_xmax_successor_check(HeapTupleHeader tup, LockTupleMode mode,
 }
 
 /*
- * The running lockers among the members of a version's MultiXact xmax,
- * other than this transaction: the locks an updater of the version must
- * carry to its new version.  Returns their number; *lockers is palloc'd.
+ * The running lockers in a version's xmax (a MultiXact's locking members,
+ * or a single locker), other than this transaction: the locks an updater of
+ * the version must carry to its new version, or a copy replacing it
+ * (cold_rematerialise).  Returns their number; *lockers is palloc'd.
  */
 int
 aura_xmax_running_lockers(HeapTupleHeader tup, MultiXactMember **lockers)
@@ -341,9 +342,22 @@ aura_xmax_running_lockers(HeapTupleHeader tup, MultiXactMember **lockers)
 	int			nlockers = 0;
 
 	*lockers = NULL;
-	if ((tup->t_infomask & HEAP_XMAX_INVALID) ||
-		!(tup->t_infomask & HEAP_XMAX_IS_MULTI))
+	if (tup->t_infomask & HEAP_XMAX_INVALID)
 		return 0;
+	if (!(tup->t_infomask & HEAP_XMAX_IS_MULTI))
+	{
+		TransactionId xmax = HeapTupleHeaderGetRawXmax(tup);
+
+		if (!HEAP_XMAX_IS_LOCKED_ONLY(tup->t_infomask) ||
+			TransactionIdIsCurrentTransactionId(xmax) ||
+			!TransactionIdIsInProgress(xmax))
+			return 0;
+		*lockers = palloc(sizeof(MultiXactMember));
+		(*lockers)->xid = xmax;
+		(*lockers)->status = single_xmax_status(tup->t_infomask,
+												tup->t_infomask2);
+		return 1;
+	}
 	n = GetMultiXactIdMembers(HeapTupleHeaderGetRawXmax(tup), &members,
 							  false, false);
 	if (n <= 0)
