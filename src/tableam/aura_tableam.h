@@ -73,8 +73,6 @@ typedef enum AuraXminState
 
 extern bool chain_first(AuraChainCursor *cur, Relation rel, uint64 rowid,
 						int lockmode, Buffer *keep);
-extern bool chain_first_for_write(AuraChainCursor *cur, Relation rel,
-								  uint64 rowid);
 extern void chain_cold_implicit_xmax(HeapTupleHeader t, uint32 t_len,
 									 HeapTupleHeader successor,
 									 ItemPointer self);

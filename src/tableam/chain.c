@@ -27,7 +27,6 @@
  * xmax, the successor's xmin (chain_cold_implicit_xmax), so the visibility
  * routines and the writers' conflict checks see it as they would see a
  * materialised copy whose xmax the update set.  Nobody writes a cold row:
- * chain_first with an exclusive lock materialises a cold head first, and
  * modify_acquire decides what a writer does instead (dml.c).  Cold pages
  * are only ever share-locked.
  *
@@ -172,40 +171,16 @@ chain_page_lockmode(AuraChainCursor *cur)
 	return cur->cold ? BUFFER_LOCK_SHARE : cur->lockmode;
 }
 
-static bool chain_first_internal(AuraChainCursor *cur, Relation rel,
-								 uint64 rowid, int lockmode, Buffer *keep,
-								 bool materialise);
-
 /*
  * Position the cursor at the newest version of rowid.  If *keep is a pinned
  * buffer of the right page its pin is taken over (and *keep cleared).
- * Returns false, holding nothing, if the rowid has no version.  With an
- * exclusive lock (writers) a cold row is materialised as a hot version
- * first, so the cursor is always at a hot version then.
+ * Returns false, holding nothing, if the rowid has no version.  A cold row
+ * at the head stays cold (cur->cold, share-locked whatever lockmode says):
+ * writers decide themselves what to do with it (modify_acquire).
  */
 bool
 chain_first(AuraChainCursor *cur, Relation rel, uint64 rowid, int lockmode,
 			Buffer *keep)
-{
-	return chain_first_internal(cur, rel, rowid, lockmode, keep,
-								lockmode == BUFFER_LOCK_EXCLUSIVE);
-}
-
-/*
- * Like chain_first with an exclusive lock, but a cold row at the head stays
- * cold: the cursor is at it, share-locked (cur->cold).  For writers that
- * decide themselves whether to materialise it (modify_acquire).
- */
-bool
-chain_first_for_write(AuraChainCursor *cur, Relation rel, uint64 rowid)
-{
-	return chain_first_internal(cur, rel, rowid, BUFFER_LOCK_EXCLUSIVE, NULL,
-								false);
-}
-
-static bool
-chain_first_internal(AuraChainCursor *cur, Relation rel, uint64 rowid,
-					 int lockmode, Buffer *keep, bool materialise)
 {
 	AuraMapEntry entry;
 
@@ -213,11 +188,6 @@ chain_first_internal(AuraChainCursor *cur, Relation rel, uint64 rowid,
 	{
 		if (!rowmap_lookup(rel, rowid, &entry))
 			return false;
-		if ((entry.flags & AURA_MAP_COLD) && materialise)
-		{
-			cold_materialise(rel, rowid, &entry);
-			continue;
-		}
 		chain_start_at(cur, rel, rowid, &entry, lockmode, keep);
 		if (!(cur->vh->flags & AURA_VF_MOVED))
 			return true;

@@ -562,7 +562,7 @@ modify_find_target(Relation rel, uint64 rowid, Snapshot snapshot,
 				   bool use_snapshot, AuraChainCursor *cur)
 {
 
-	if (!chain_first_for_write(cur, rel, rowid))
+	if (!chain_first(cur, rel, rowid, BUFFER_LOCK_EXCLUSIVE, NULL))
 		return false;
 	do
 	{
