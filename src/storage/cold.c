@@ -19,10 +19,12 @@
  * So a decompressed block is valid as long as the page's stamp (and block
  * number and relfilenode) is the same: the cache needs no invalidation.
  *
- * Writers never change a cold row: cold_materialise first copies it to a
- * hot page as the row's only version and points the map there (one record
- * of the hot page and the map page), checking under the map page's lock
- * that the entry still names the cold row.  A reader that copied the old
+ * Writers never change a cold row.  An update that keeps the rowid chains
+ * its new version to the cold item (vlog.c, VLOG_CHAIN_COLD); a delete, a
+ * lock or a rowid-changing update first has cold_materialise copy the row
+ * to a hot page as the row's only version and point the map there (one
+ * record of the hot page and the map page), checking under the map page's
+ * lock that the entry still names the cold row.  A reader that copied the old
  * entry reads the cold row, which is the same row: whatever changes the hot
  * copy later is newer than the reader's snapshot (chain_start_at).
  *
@@ -329,7 +331,8 @@ struct AuraColdBuilder
 {
 	Relation	rel;
 	AuraColdPlaced placed;
-	void	   *arg;
+	AuraColdNewPage new_page;	/* NULL: vlog_new_page */
+	void	   *arg;			/* of placed and new_page */
 
 	/* rows not yet in a block */
 	char	   *raw;			/* AURA_COLD_RAW_BLOCK bytes */
@@ -358,12 +361,14 @@ struct AuraColdBuilder
 static uint64 cold_stamp_counter = 0;
 
 AuraColdBuilder *
-cold_builder_begin(Relation rel, AuraColdPlaced placed, void *arg)
+cold_builder_begin(Relation rel, AuraColdPlaced placed,
+				   AuraColdNewPage new_page, void *arg)
 {
 	AuraColdBuilder *b = palloc0(sizeof(AuraColdBuilder));
 
 	b->rel = rel;
 	b->placed = placed;
+	b->new_page = new_page;
 	b->arg = arg;
 	b->raw = palloc(AURA_COLD_RAW_BLOCK);
 	b->img_src = palloc(AURA_COLD_MAX_ITEMS * sizeof(AuraColdSource));
@@ -431,7 +436,7 @@ cold_image_write(AuraColdBuilder *b, bool keep_open)
 	{
 		if (b->image_block == InvalidBlockNumber)
 		{
-			buf = vlog_new_page(b->rel);
+			buf = b->new_page ? b->new_page(b->arg) : vlog_new_page(b->rel);
 			b->pages += 1;
 		}
 		else

@@ -14,10 +14,13 @@
  * Cold pages are immutable once any map entry points into them (the one
  * exception is the open page of a frozen bulk load, which only its own
  * transaction can see and which only grows: see cold.c).  Nothing on them
- * is ever updated in place: a writer that wants to update, delete or lock a
- * cold row first materialises a hot copy (cold_materialise), exactly the
- * same row, and then works on that.  Readers decompress a block into a
- * small backend-local cache and copy the row out.
+ * is ever updated in place.  An update that keeps the rowid appends the new
+ * version only, its prev naming the cold item (AURA_VF_PREV_COLD; the cold
+ * row's xmax is implicit, the successor's xmin: chain.c); a delete, a row
+ * lock or an update that takes a new rowid first materialises a hot copy
+ * (cold_materialise), exactly the same row, and then works on that.
+ * Readers decompress a block into a small backend-local cache and copy the
+ * row out.
  *
  * Layout, after the standard page header (docs/architecture.md, 3.5):
  *	 AuraColdPageHeader, then the block directory growing upwards
@@ -142,9 +145,17 @@ typedef void (*AuraColdPlaced) (void *arg, BlockNumber block,
 								const AuraColdSource *sources,
 								OffsetNumber first_item, int n);
 
+/*
+ * Gives the builder the page a new image goes to, exclusively locked, to
+ * be initialised with a full page image: a reusable free page or a new one
+ * (vlog_new_page, the default).
+ */
+typedef Buffer (*AuraColdNewPage) (void *arg);
+
 typedef struct AuraColdBuilder AuraColdBuilder;
 
 extern AuraColdBuilder *cold_builder_begin(Relation rel, AuraColdPlaced placed,
+										   AuraColdNewPage new_page,
 										   void *arg);
 extern bool cold_builder_add(AuraColdBuilder *b, const AuraColdSource *source,
 							 HeapTupleHeader t_data, uint32 t_len);

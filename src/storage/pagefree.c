@@ -30,6 +30,9 @@
  * keep them from being reused, and the FSM's round-robin search would
  * otherwise hand out those fresh pages over and over while a few ready
  * pages behind them went unused -- and the writer extended the table.
+ * The FSM's upper levels learn of the pages a pass frees only at its end,
+ * so the pass takes the pages it has freed itself by block number
+ * (aura_take_free_block, from vacuum.c's list), with the same tests.
  *
  * Hot standbys replay without such handshakes, so before a page is reused
  * or truncated away a conflict record resolves standby queries whose
@@ -267,6 +270,42 @@ aura_log_standby_conflict(Relation rel, BlockNumber blkno,
 }
 
 /*
+ * Try to take the free page blkno for reuse.  AURA_TAKE_OK: the page is
+ * returned in *buf with a cleanup lock held exclusively, its FSM entry
+ * cleared and the standby conflict logged (the caller initialises it,
+ * logging a full page image).  AURA_TAKE_NOT_YET: it is free but may not
+ * be reused yet.  AURA_TAKE_PINNED: someone still pins it.  AURA_TAKE_GONE:
+ * it is no longer a free page.
+ */
+static AuraTakeResult
+take_if_reusable(Relation rel, BlockNumber blkno, AuraReaders *readers,
+				 Buffer *bufp)
+{
+	Buffer		buf = ReadBuffer(rel, blkno);
+	AuraTakeResult result = AURA_TAKE_PINNED;
+
+	*bufp = InvalidBuffer;
+	if (ConditionalLockBufferForCleanup(buf))
+	{
+		Page		page = BufferGetPage(buf);
+
+		if (free_page_reusable_now(rel, page, readers))
+		{
+			aura_log_standby_conflict(rel, blkno,
+									  AuraPageGetOpaque(page)->aux);
+			RecordPageWithFreeSpace(rel, blkno, 0);
+			*bufp = buf;
+			return AURA_TAKE_OK;
+		}
+		result = AuraPageGetKind(page) == AURA_PAGE_FREE ?
+			AURA_TAKE_NOT_YET : AURA_TAKE_GONE;
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	}
+	ReleaseBuffer(buf);
+	return result;
+}
+
+/*
  * Look at up to AURA_FREE_PAGE_TRIES pages the FSM lists with at least
  * `space' free.  Returns a reusable one exclusively locked, or
  * InvalidBuffer.  Pages that are no longer free are set to zero free space
@@ -287,7 +326,6 @@ take_free_page_of_class(Relation rel, Size space, BlockNumber nblocks)
 		 tries++)
 	{
 		Buffer		buf;
-		Page		page;
 		Size		now = space;
 
 		if (blkno >= nblocks)
@@ -295,25 +333,20 @@ take_free_page_of_class(Relation rel, Size space, BlockNumber nblocks)
 			blkno = RecordAndGetPageWithFreeSpace(rel, blkno, 0, space);
 			continue;
 		}
-		buf = ReadBuffer(rel, blkno);
-		if (ConditionalLockBufferForCleanup(buf))
+		switch (take_if_reusable(rel, blkno, &readers, &buf))
 		{
-			page = BufferGetPage(buf);
-
-			if (free_page_reusable_now(rel, page, &readers))
-			{
-				aura_log_standby_conflict(rel, blkno,
-										  AuraPageGetOpaque(page)->aux);
-				RecordPageWithFreeSpace(rel, blkno, 0);
+			case AURA_TAKE_OK:
 				return buf;
-			}
-			if (AuraPageGetKind(page) != AURA_PAGE_FREE)
+			case AURA_TAKE_GONE:
 				now = 0;
-			else if (space > AURA_FREE_SPACE_FRESH)
-				now = AURA_FREE_SPACE_FRESH;
-			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+				break;
+			case AURA_TAKE_NOT_YET:
+				if (space > AURA_FREE_SPACE_FRESH)
+					now = AURA_FREE_SPACE_FRESH;
+				break;
+			case AURA_TAKE_PINNED:
+				break;
 		}
-		ReleaseBuffer(buf);
 		if (now < space)
 			blkno = RecordAndGetPageWithFreeSpace(rel, blkno, now, space);
 		else
@@ -326,6 +359,23 @@ take_free_page_of_class(Relation rel, Size space, BlockNumber nblocks)
 		}
 	}
 	return InvalidBuffer;
+}
+
+/*
+ * Take one given free page if it may be reused now, as aura_take_free_page
+ * would (see take_if_reusable).  VACUUM reuses the pages it has freed
+ * itself this way: the FSM's upper levels learn of them only at the end of
+ * the pass, so a search from the FSM's root may not find them.
+ */
+AuraTakeResult
+aura_take_free_block(Relation rel, BlockNumber blkno, Buffer *buf)
+{
+	AuraReaders readers = {false, InvalidTransactionId};
+
+	*buf = InvalidBuffer;
+	if (blkno >= RelationGetNumberOfBlocks(rel))
+		return AURA_TAKE_GONE;
+	return take_if_reusable(rel, blkno, &readers, buf);
 }
 
 /*

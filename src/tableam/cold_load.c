@@ -88,7 +88,7 @@ cold_load_builder(Relation rel)
 		/* another load's state (or an ended transaction's): forget it */
 		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 
-		cold_load.builder = cold_builder_begin(rel, cold_load_placed, rel);
+		cold_load.builder = cold_builder_begin(rel, cold_load_placed, NULL, rel);
 		MemoryContextSwitchTo(old);
 		cold_load.lxid = MyProc->lxid;
 		cold_load.node = rel->rd_node;

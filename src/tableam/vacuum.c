@@ -71,7 +71,9 @@
 #include "storage/cold.h"
 #include "storage/freespace.h"
 #include "storage/meta.h"
+#include "storage/latch.h"
 #include "storage/pagefree.h"
+#include "storage/proc.h"
 #include "storage/rowmap.h"
 #include "storage/vlog.h"
 #include "tableam/aura_tableam.h"
@@ -127,6 +129,11 @@ typedef struct AuraVacuum
 	uint8	   *blob_refs;		/* bit per block: a kept version's blob */
 	uint8	   *cold_bits;		/* bit per block: a cold page rows point to */
 	Buffer		dest;			/* private page relocated versions go to */
+	BlockNumber *freed;			/* pages this pass freed, in that order */
+	int			nfreed;
+	int			maxfreed;
+	int			reuse_next;		/* freed[] before this are reused or gone */
+	int			reuse_waited;	/* ms waited for freed[] to become reusable */
 	double		moved;
 	double		blob_pages_freed;
 
@@ -211,12 +218,98 @@ vac_page_changed(AuraVacuum *vac, BlockNumber blkno, Page page,
 		vac->own_lsn[blkno] = PageGetLSN(page);
 }
 
-/* Free a page the pass holds exclusively (pagefree.c) and count it */
+/*
+ * Free a page the pass holds exclusively (pagefree.c), count it, and
+ * remember it for the pass's own new pages (vac_new_page)
+ */
 static void
 vac_mark_free(AuraVacuum *vac, Buffer buf)
 {
 	aura_page_mark_free(vac->rel, buf);
 	vac->pages_freed += 1;
+	if (vac->nfreed == vac->maxfreed)
+	{
+		vac->maxfreed = Max(256, vac->maxfreed * 2);
+		vac->freed = vac->freed ?
+			repalloc_huge(vac->freed, vac->maxfreed * sizeof(BlockNumber)) :
+			palloc(vac->maxfreed * sizeof(BlockNumber));
+	}
+	vac->freed[vac->nfreed++] = BufferGetBlockNumber(buf);
+}
+
+/* How many pinned pages vac_new_page passes over before it gives up */
+#define VAC_REUSE_TRIES		4
+
+/*
+ * How long, in all, a pass waits for the pages it freed to become reusable
+ * (the transactions running when it freed them to end), and how often it
+ * looks
+ */
+#define VAC_REUSE_WAIT_MS	200
+#define VAC_REUSE_POLL_MS	1
+
+/*
+ * A page for the pass's own writes (relocated versions, cold pages),
+ * exclusively locked, to be initialised with a full page image: the
+ * oldest page this pass has freed, once it may be reused (pagefree.c),
+ * else what a writer would get (vlog_new_page).  The freed pages are in
+ * the FSM, but its upper levels learn of them only at the end of the pass
+ * (vac_free_pages): when the FSM had nothing left as the pass began, a
+ * search from its root does not find them, and the pass would extend the
+ * table by all it rewrites while the pages it freed lay unused.
+ *
+ * A page becomes reusable once the transactions running when it was freed
+ * have ended -- under an OLTP load a few milliseconds later, while the
+ * rebuild of cold pages starts right after the hot pages are freed.  So
+ * the pass waits for the oldest one, VAC_REUSE_WAIT_MS at most in all (a
+ * long transaction reading the table must not hold the pass up for long),
+ * if may_wait: only while it holds no buffer lock.
+ * Pages are freed in the order of their free xids, so once one is not
+ * reusable yet, none after it is.
+ */
+static Buffer
+vac_take_new_page(AuraVacuum *vac, bool may_wait)
+{
+	int			i = vac->reuse_next;
+	int			pinned = 0;
+
+	while (i < vac->nfreed && pinned < VAC_REUSE_TRIES)
+	{
+		Buffer		buf;
+		AuraTakeResult r = aura_take_free_block(vac->rel, vac->freed[i], &buf);
+
+		if (r == AURA_TAKE_NOT_YET)
+		{
+			if (!may_wait || vac->reuse_waited >= VAC_REUSE_WAIT_MS)
+				break;
+			(void) WaitLatch(MyLatch,
+							 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 VAC_REUSE_POLL_MS, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+			vac->reuse_waited += VAC_REUSE_POLL_MS;
+			continue;
+		}
+		if (r == AURA_TAKE_PINNED)
+		{
+			pinned++;
+			i++;
+			continue;
+		}
+		/* taken or gone: drop it from the list */
+		vac->freed[i] = vac->freed[vac->reuse_next++];
+		if (r == AURA_TAKE_OK)
+			return buf;
+		i++;
+	}
+	return vlog_new_page(vac->rel);
+}
+
+/* The cold builder's pages (no buffer lock held: it may wait) */
+static Buffer
+vac_new_page(void *arg)
+{
+	return vac_take_new_page((AuraVacuum *) arg, true);
 }
 
 static void
@@ -806,7 +899,8 @@ vac_dest_page(AuraVacuum *vac, Size needed, BlockNumber avoid)
 	}
 	for (;;)
 	{
-		Buffer		buf = vlog_new_page(vac->rel);
+		/* (the source page is locked: no waiting) */
+		Buffer		buf = vac_take_new_page(vac, false);
 
 		if (BufferGetBlockNumber(buf) != avoid)
 		{
@@ -1808,6 +1902,13 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	vac.index_cleanup = params->index_cleanup != VACOPTVALUE_DISABLED;
 	vac.truncate = params->truncate != VACOPTVALUE_DISABLED;
 
+	/*
+	 * The snapshot of a pass that is not a VACUUM (aura_compact) keeps the
+	 * pages it frees from reuse until its transaction ends: no use waiting
+	 */
+	if (!(MyProc->statusFlags & PROC_IN_VACUUM))
+		vac.reuse_waited = VAC_REUSE_WAIT_MS;
+
 	pgstat_progress_start_command(PROGRESS_COMMAND_VACUUM,
 								  RelationGetRelid(rel));
 
@@ -1849,7 +1950,7 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	vac.cold = cold_enabled(rel);
 	if (vac.cold)
 	{
-		vac.builder = cold_builder_begin(rel, vac_cold_placed, &vac);
+		vac.builder = cold_builder_begin(rel, vac_cold_placed, vac_new_page, &vac);
 		vac.cand = palloc(AURA_MAP_ENTRIES_PER_PAGE * sizeof(uint64));
 	}
 	mapcopy = palloc(AURA_MAP_ENTRIES_PER_PAGE * sizeof(AuraMapEntry));
@@ -1996,6 +2097,8 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	pfree(vac.chain);
 	pfree(vac.dead);
 	pfree(vac.indstats);
+	if (vac.freed)
+		pfree(vac.freed);
 }
 
 PG_FUNCTION_INFO_V1(aura_compact);
