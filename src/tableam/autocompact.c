@@ -29,11 +29,13 @@
  * switches: nothing is asked for while autovacuum is off (autovacuum or
  * track_counts), for tables with autovacuum_enabled = false, or for
  * temporary tables (which only their own session can read).  The pass runs
- * as autovacuum's would: in its own transaction, as VACUUM with SKIP_LOCKED
- * (a pass already running, or a lock conflict, means this one is not
- * needed), throttled by autovacuum_vacuum_cost_delay / _limit (the table's
- * own settings first), reported at LOG when it takes at least
- * log_autovacuum_min_duration.  When no background worker slot is free
+ * as autovacuum's would: in its own transaction, as VACUUM, throttled by
+ * autovacuum_vacuum_cost_delay / _limit (the table's own settings first),
+ * reported at LOG when it takes at least log_autovacuum_min_duration.  A
+ * lock that keeps it off the table -- a pass already running, an ANALYZE
+ * -- is waited for a little, by one worker per table
+ * (autocompact_wait_for_lock); a lock held for longer makes it skip the
+ * table (SKIP_LOCKED).  When no background worker slot is free
  * (max_worker_processes) nothing is started and the next multiple asks
  * again.
  *
@@ -51,6 +53,8 @@
 #include "postmaster/autovacuum.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "storage/meta.h"
 #include "tableam/aura_tableam.h"
 #include "tcop/tcopprot.h"
@@ -226,6 +230,56 @@ autocompact_set_cost_limits(Oid relid)
 }
 
 /*
+ * How long a compaction worker waits for a lock that keeps its pass off the
+ * table, and how often it looks
+ */
+#define AUTOCOMPACT_LOCK_WAIT_MS	5000
+#define AUTOCOMPACT_LOCK_POLL_MS	10
+
+/* field4 of the advisory lock tag a waiting worker holds ("AU"; users: 1, 2) */
+#define AUTOCOMPACT_LOCKTAG_CLASS	0x4155
+
+/*
+ * Wait, a little, until VACUUM's lock on the table could be had.  Another
+ * pass of the table or an ANALYZE of it usually holds it for well under a
+ * second; skipping the pass instead would leave the table without one
+ * until writers have started another trigger's worth of hot pages, and the
+ * table would grow by those (under TPC-B, an autoanalyze of
+ * pgbench_accounts made it grow by about a hundred pages so).  One worker per table waits: a later one
+ * finds the first one's advisory lock taken and returns false, as the
+ * first one's pass covers what it was asked for.  The advisory lock is a
+ * transaction lock: it goes when vacuum() commits the caller's
+ * transaction, before the pass, so the next request during the pass gets
+ * its own worker.  (After the wait vacuum() still skips the table if it
+ * has just been locked again.)
+ */
+static bool
+autocompact_wait_for_lock(Oid relid)
+{
+	LOCKTAG		tag;
+	int			waited;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid, 0,
+						 AUTOCOMPACT_LOCKTAG_CLASS);
+	if (LockAcquire(&tag, ExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+		return false;
+	for (waited = 0; waited < AUTOCOMPACT_LOCK_WAIT_MS;
+		 waited += AUTOCOMPACT_LOCK_POLL_MS)
+	{
+		if (ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
+		{
+			UnlockRelationOid(relid, ShareUpdateExclusiveLock);
+			break;
+		}
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 AUTOCOMPACT_LOCK_POLL_MS, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	return true;
+}
+
+/*
  * The background worker: one VACUUM pass of the table, as autovacuum runs
  * it (vacuum() with the table's own transaction, PROC_IN_VACUUM, the
  * owner's privileges, relstats and pgstat reports).
@@ -265,6 +319,12 @@ aura_compaction_worker_main(Datum main_arg)
 
 	StartTransactionCommand();
 	pgstat_report_activity(STATE_RUNNING, "aura compaction");
+	if (!autocompact_wait_for_lock(relid))
+	{
+		CommitTransactionCommand();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		proc_exit(0);
+	}
 	autocompact_set_cost_limits(relid);
 
 	/*

@@ -7,6 +7,10 @@
 #   - an autovacuum pass of an aura table is logged as "automatic vacuum of
 #     table ..." (aura's VACUUM honours log_autovacuum_min_duration);
 #   - with log_autovacuum_min_duration = -1 neither is logged;
+#   - a worker whose table another session keeps locked (as an ANALYZE
+#     does) waits for the lock -- one worker per table, seen by the
+#     advisory lock it holds meanwhile -- and passes once it is released,
+#     rather than skipping the table;
 #   - no process crashed.
 use strict;
 use warnings;
@@ -96,6 +100,43 @@ ok( $node->poll_query_until(
 ok( !$node->log_contains(qr/automatic (compaction|vacuum) of table "postgres\.public\.wc"/,
 		$offset),
 	'with log_autovacuum_min_duration = -1 the pass is not logged');
+
+# a session holds SHARE UPDATE EXCLUSIVE on wc (what ANALYZE takes) until
+# it finds a row in wc_release; the updates ask for passes meanwhile
+my $tmp = PostgreSQL::Test::Utils::tempdir;
+$node->safe_psql('postgres', 'CREATE TABLE wc_release (go boolean)');
+my $holder = background_psql_script(
+	$node, 'holder', q{
+BEGIN;
+LOCK TABLE wc IN SHARE UPDATE EXCLUSIVE MODE;
+DO $$ BEGIN
+  WHILE NOT EXISTS (SELECT FROM wc_release) LOOP PERFORM pg_sleep(0.01); END LOOP;
+END $$;
+COMMIT;
+}, "$tmp/holder.out", 120);
+$node->poll_query_until(
+	'postgres', q{SELECT count(*) = 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+	 WHERE a.application_name = 'holder' AND l.relation = 'wc'::regclass
+	   AND l.mode = 'ShareUpdateExclusiveLock' AND l.granted})
+  or die 'the holder did not lock wc';
+# (no pass can be running now: it would hold the lock)
+$passes = $node->safe_psql('postgres',
+	"SELECT vacuum_passes FROM aura_stats('wc')");
+update_in_steps('wc', 0.02);
+ok( $node->poll_query_until(
+		'postgres', q{SELECT count(*) = 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+		 WHERE a.backend_type = 'aura compaction' AND l.locktype = 'advisory'
+		   AND l.classid = 'wc'::regclass::oid AND l.objid = 0 AND l.objsubid = 16725
+		   AND l.granted}),
+	'one compaction worker waits for the lock on wc');
+is( $node->safe_psql('postgres',
+		"SELECT vacuum_passes FROM aura_stats('wc')"),
+	$passes, 'no pass while the lock is held');
+$node->safe_psql('postgres', 'INSERT INTO wc_release VALUES (true)');
+ok(finish_quietly($holder, 'the lock holder'), 'the holder released the lock');
+ok( $node->poll_query_until(
+		'postgres', "SELECT vacuum_passes > $passes FROM aura_stats('wc')"),
+	'the waiting worker passes over wc once the lock is released');
 
 check_log_health($node);
 $node->stop;
