@@ -70,8 +70,8 @@
 #include "storage/blob.h"
 #include "storage/cold.h"
 #include "storage/freespace.h"
-#include "storage/meta.h"
 #include "storage/latch.h"
+#include "storage/meta.h"
 #include "storage/pagefree.h"
 #include "storage/proc.h"
 #include "storage/rowmap.h"
@@ -237,7 +237,7 @@ vac_mark_free(AuraVacuum *vac, Buffer buf)
 	vac->freed[vac->nfreed++] = BufferGetBlockNumber(buf);
 }
 
-/* How many pinned pages vac_new_page passes over before it gives up */
+/* How many pinned pages vac_take_new_page passes over before it gives up */
 #define VAC_REUSE_TRIES		4
 
 /*
@@ -261,11 +261,11 @@ vac_mark_free(AuraVacuum *vac, Buffer buf)
  * A page becomes reusable once the transactions running when it was freed
  * have ended -- under an OLTP load a few milliseconds later, while the
  * rebuild of cold pages starts right after the hot pages are freed.  So
- * the pass waits for the oldest one, VAC_REUSE_WAIT_MS at most in all (a
- * long transaction reading the table must not hold the pass up for long),
- * if may_wait: only while it holds no buffer lock.
- * Pages are freed in the order of their free xids, so once one is not
- * reusable yet, none after it is.
+ * with may_wait (the caller holds no buffer lock) the pass waits for the
+ * oldest one, VAC_REUSE_WAIT_MS at most in all: a long transaction reading
+ * the table must not hold the pass up for long.  Pages are freed in the
+ * order of their free xids, so once one is not reusable yet, none after it
+ * is.
  */
 static Buffer
 vac_take_new_page(AuraVacuum *vac, bool may_wait)
