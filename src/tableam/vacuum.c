@@ -305,11 +305,16 @@ vac_take_new_page(AuraVacuum *vac, bool may_wait)
 	return vlog_new_page(vac->rel);
 }
 
-/* The cold builder's pages (no buffer lock held: it may wait) */
+/*
+ * The cold builder's pages: it holds no buffer lock, so it may wait --
+ * unless the pass is no VACUUM (aura_compact), whose own snapshot keeps
+ * the pages it frees from reuse until its transaction ends
+ */
 static Buffer
 vac_new_page(void *arg)
 {
-	return vac_take_new_page((AuraVacuum *) arg, true);
+	return vac_take_new_page((AuraVacuum *) arg,
+							 (MyProc->statusFlags & PROC_IN_VACUUM) != 0);
 }
 
 static void
@@ -1243,6 +1248,30 @@ vac_move_cold_link(AuraVacuum *vac, const AuraColdSource *src,
 	return ok;
 }
 
+/*
+ * n rows moved from srcblk to the new cold page block (no buffer lock
+ * held): the reference counts follow them.  The new page is referenced now
+ * (it may be a reused page below nblocks; a temporary table's pages carry
+ * no LSN to tell).  A hot page keeps a count of at least one, so
+ * relocation looks at it (and frees it if nothing linked is left); a cold
+ * page whose count reaches zero is freed at once.
+ */
+static void
+vac_count_moved(AuraVacuum *vac, BlockNumber block, BlockNumber srcblk,
+				int n, bool from_cold)
+{
+	if (block < vac->nblocks)
+		vac->kept[block] = Min((int) vac->kept[block] + n, PG_UINT16_MAX);
+	if (srcblk < vac->nblocks)
+	{
+		int			before = vac->kept[srcblk];
+
+		vac->kept[srcblk] = Max(before - n, from_cold ? 0 : 1);
+		if (from_cold && before > 0 && vac->kept[srcblk] == 0)
+			vac_free_emptied_cold_page(vac, srcblk);
+	}
+}
+
 /* Builder callback: move the map entries of the rows placed */
 static void
 vac_cold_placed(void *arg, BlockNumber block, const AuraColdSource *src,
@@ -1273,12 +1302,7 @@ vac_cold_placed(void *arg, BlockNumber block, const AuraColdSource *src,
 			if (vac_move_cold_link(vac, &src[i], block, first_item + i))
 			{
 				vac->cold_rewritten += 1;
-				if (block < vac->nblocks)
-					vac->kept[block] = Min((int) vac->kept[block] + 1,
-										   PG_UINT16_MAX);
-				if (srcblk < vac->nblocks && vac->kept[srcblk] > 0 &&
-					--vac->kept[srcblk] == 0)
-					vac_free_emptied_cold_page(vac, srcblk);
+				vac_count_moved(vac, block, srcblk, 1, true);
 			}
 			i++;
 			continue;
@@ -1365,31 +1389,12 @@ vac_cold_placed(void *arg, BlockNumber block, const AuraColdSource *src,
 				vac->cold_rewritten += nok;
 			else
 				vac->made_cold += nok;
-
-			/*
-			 * The new page is referenced now (it may be a reused page below
-			 * nblocks; a temporary table's pages carry no LSN to tell).
-			 */
-			if (block < vac->nblocks)
-				vac->kept[block] = Min((int) vac->kept[block] + nok, PG_UINT16_MAX);
-			if (srcblk < vac->nblocks)
-			{
-				/*
-				 * A hot page keeps a count of at least one, so relocation
-				 * looks at it (and frees it if nothing linked is left); a
-				 * cold page with none left is freed.
-				 */
-				int			left = (int) vac->kept[srcblk] - nok;
-
-				vac->kept[srcblk] = Max(left, from_cold ? 0 : 1);
-			}
 		}
 		UnlockReleaseBuffer(mapbuf);
 		if (BufferIsValid(buf))
 			UnlockReleaseBuffer(buf);
-		if (from_cold && nok > 0 && srcblk < vac->nblocks &&
-			vac->kept[srcblk] == 0)
-			vac_free_emptied_cold_page(vac, srcblk);
+		if (nok > 0)
+			vac_count_moved(vac, block, srcblk, nok, from_cold);
 		i = end;
 	}
 	pfree(ok);
@@ -1901,13 +1906,6 @@ aura_relation_vacuum(Relation rel, struct VacuumParams *params,
 	vac.elevel = (params->options & VACOPT_VERBOSE) ? INFO : DEBUG2;
 	vac.index_cleanup = params->index_cleanup != VACOPTVALUE_DISABLED;
 	vac.truncate = params->truncate != VACOPTVALUE_DISABLED;
-
-	/*
-	 * The snapshot of a pass that is not a VACUUM (aura_compact) keeps the
-	 * pages it frees from reuse until its transaction ends: no use waiting
-	 */
-	if (!(MyProc->statusFlags & PROC_IN_VACUUM))
-		vac.reuse_waited = VAC_REUSE_WAIT_MS;
 
 	pgstat_progress_start_command(PROGRESS_COMMAND_VACUUM,
 								  RelationGetRelid(rel));
