@@ -220,7 +220,7 @@ vac_page_changed(AuraVacuum *vac, BlockNumber blkno, Page page,
 
 /*
  * Free a page the pass holds exclusively (pagefree.c), count it, and
- * remember it for the pass's own new pages (vac_new_page)
+ * remember it for the pass's own new pages (vac_take_new_page)
  */
 static void
 vac_mark_free(AuraVacuum *vac, Buffer buf)
